@@ -1,0 +1,48 @@
+package io.pgmigrate.operator;
+
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.pgmigrate.operator.postgres.Timeouts;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the operator in a cluster (service account) or outside one (current kubeconfig). The
+ * environment variable WATCH_NAMESPACES (comma-separated) limits the watched namespaces; unset or
+ * empty watches all.
+ */
+public final class Main {
+
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    var namespaces = parseNamespaces(System.getenv("WATCH_NAMESPACES"));
+    var client = new KubernetesClientBuilder().build();
+    var operator = PgMigrateOperator.create(client, namespaces, Timeouts.DEFAULT);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  operator.stop();
+                  client.close();
+                }));
+    operator.start();
+    log.info(
+        "pgmigrate-operator started against {}, watching {}", client.getMasterUrl(),
+        namespaces.isEmpty() ? "all namespaces" : namespaces);
+  }
+
+  static Set<String> parseNamespaces(String value) {
+    if (value == null || value.isBlank()) {
+      return Set.of();
+    }
+    return Arrays.stream(value.split(","))
+        .map(String::strip)
+        .filter(s -> !s.isEmpty())
+        .collect(Collectors.toUnmodifiableSet());
+  }
+}

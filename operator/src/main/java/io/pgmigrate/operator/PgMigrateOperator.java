@@ -1,0 +1,48 @@
+package io.pgmigrate.operator;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.pgmigrate.operator.checks.Validator;
+import io.pgmigrate.operator.postgres.PgConnector;
+import io.pgmigrate.operator.postgres.Timeouts;
+import io.pgmigrate.operator.reconciler.EventRecorder;
+import io.pgmigrate.operator.reconciler.KubernetesSecretLookup;
+import io.pgmigrate.operator.reconciler.PgMigrationReconciler;
+import java.time.Clock;
+import java.util.Set;
+
+/** Builds the operator with its production configuration; used by {@link Main} and the tests. */
+public final class PgMigrateOperator {
+
+  private PgMigrateOperator() {}
+
+  /**
+   * The operator, not yet started.
+   *
+   * @param namespaces namespaces to watch; empty means all
+   */
+  public static Operator create(KubernetesClient client, Set<String> namespaces, Timeouts timeouts) {
+    var operator =
+        new Operator(
+            o ->
+                o.withKubernetesClient(client)
+                    .withUseSSAToPatchPrimaryResource(true)
+                    .withCloseClientOnStop(false)
+                    .withStopOnInformerErrorDuringStartup(true));
+    var reconciler =
+        new PgMigrationReconciler(
+            new Validator(new KubernetesSecretLookup(client), new PgConnector(timeouts)),
+            new EventRecorder(client),
+            Clock.systemUTC());
+    operator.register(
+        reconciler,
+        c -> {
+          if (namespaces.isEmpty()) {
+            c.watchingAllNamespaces();
+          } else {
+            c.settingNamespaces(namespaces);
+          }
+        });
+    return operator;
+  }
+}

@@ -1,0 +1,181 @@
+package io.pgmigrate.operator.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/** What the operator observed and did, written only by the operator. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class PgMigrationStatus {
+
+  @JsonPropertyDescription("Validating, Migrating, Syncing, Ready or Failed.")
+  private Phase phase;
+
+  @JsonPropertyDescription("The method actually used (dump when continuous fell back).")
+  private Method method;
+
+  @JsonPropertyDescription("The metadata.generation this status describes.")
+  private Long observedGeneration;
+
+  @JsonPropertyDescription("The generation the pre-flight checks were last run for.")
+  private Long validatedGeneration;
+
+  @JsonPropertyDescription("The last pgmigrate.io/restart annotation value acted upon.")
+  private String restartToken;
+
+  @JsonPropertyDescription("A one-line summary a person can act on.")
+  private String message;
+
+  @JsonPropertyDescription("Databases done out of databases to migrate, e.g. 2/3.")
+  private String progress;
+
+  @JsonPropertyDescription("Total replication lag, human readable (continuous).")
+  private String lag;
+
+  @JsonPropertyDescription("When this run started (RFC 3339).")
+  private String startedAt;
+
+  @JsonPropertyDescription("When the migration finished (RFC 3339).")
+  private String completedAt;
+
+  @JsonPropertyDescription("The pre-flight report: one entry per check.")
+  private List<CheckResult> checks = new ArrayList<>();
+
+  @JsonPropertyDescription("Per-database progress.")
+  private List<DatabaseStatus> databases = new ArrayList<>();
+
+  @JsonPropertyDescription("Kubernetes-style conditions: Validated, Progressing, Ready.")
+  private List<Condition> conditions = new ArrayList<>();
+
+  public Phase getPhase() {
+    return phase;
+  }
+
+  public void setPhase(Phase phase) {
+    this.phase = phase;
+  }
+
+  public Method getMethod() {
+    return method;
+  }
+
+  public void setMethod(Method method) {
+    this.method = method;
+  }
+
+  public Long getObservedGeneration() {
+    return observedGeneration;
+  }
+
+  public void setObservedGeneration(Long observedGeneration) {
+    this.observedGeneration = observedGeneration;
+  }
+
+  public Long getValidatedGeneration() {
+    return validatedGeneration;
+  }
+
+  public void setValidatedGeneration(Long validatedGeneration) {
+    this.validatedGeneration = validatedGeneration;
+  }
+
+  public String getRestartToken() {
+    return restartToken;
+  }
+
+  public void setRestartToken(String restartToken) {
+    this.restartToken = restartToken;
+  }
+
+  public String getMessage() {
+    return message;
+  }
+
+  public void setMessage(String message) {
+    this.message = message;
+  }
+
+  public String getProgress() {
+    return progress;
+  }
+
+  public void setProgress(String progress) {
+    this.progress = progress;
+  }
+
+  public String getLag() {
+    return lag;
+  }
+
+  public void setLag(String lag) {
+    this.lag = lag;
+  }
+
+  public String getStartedAt() {
+    return startedAt;
+  }
+
+  public void setStartedAt(String startedAt) {
+    this.startedAt = startedAt;
+  }
+
+  public String getCompletedAt() {
+    return completedAt;
+  }
+
+  public void setCompletedAt(String completedAt) {
+    this.completedAt = completedAt;
+  }
+
+  public List<CheckResult> getChecks() {
+    return checks;
+  }
+
+  public void setChecks(List<CheckResult> checks) {
+    this.checks = checks == null ? new ArrayList<>() : checks;
+  }
+
+  public List<DatabaseStatus> getDatabases() {
+    return databases;
+  }
+
+  public void setDatabases(List<DatabaseStatus> databases) {
+    this.databases = databases == null ? new ArrayList<>() : databases;
+  }
+
+  public List<Condition> getConditions() {
+    return conditions;
+  }
+
+  public void setConditions(List<Condition> conditions) {
+    this.conditions = conditions == null ? new ArrayList<>() : conditions;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (!(o instanceof PgMigrationStatus s)) {
+      return false;
+    }
+    return phase == s.phase
+        && method == s.method
+        && Objects.equals(observedGeneration, s.observedGeneration)
+        && Objects.equals(validatedGeneration, s.validatedGeneration)
+        && Objects.equals(restartToken, s.restartToken)
+        && Objects.equals(message, s.message)
+        && Objects.equals(progress, s.progress)
+        && Objects.equals(lag, s.lag)
+        && Objects.equals(startedAt, s.startedAt)
+        && Objects.equals(completedAt, s.completedAt)
+        && Objects.equals(checks, s.checks)
+        && Objects.equals(databases, s.databases)
+        && Objects.equals(conditions, s.conditions);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(phase, method, observedGeneration, message, progress, checks, databases);
+  }
+}

@@ -1,0 +1,68 @@
+package io.pgmigrate.operator.api;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.kubernetes.api.model.Quantity;
+
+/** Settings of logical replication (method continuous). */
+public class ReplicationSpec {
+
+  static final String QUANTITY = "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$";
+
+  @Default("1Mi")
+  @Pattern(QUANTITY)
+  @JsonPropertyDescription(
+      "Lag at or below which a database counts as caught up (a quantity of bytes, default"
+          + " 1Mi).")
+  private String caughtUpLagBytes = "1Mi";
+
+  @Pattern("^$|" + QUANTITY)
+  @JsonPropertyDescription(
+      "Safety valve for the source's disk: when our replication slot retains more WAL than this"
+          + " (a quantity such as 50Gi), the slot is dropped and the migration fails. Empty means"
+          + " no limit.")
+  private String maxRetainedWalBytes = "";
+
+  @Default("false")
+  @JsonPropertyDescription(
+      "Tables without primary key or replica identity: true sets REPLICA IDENTITY FULL on them"
+          + " so UPDATE and DELETE keep working on the source once they are published; false"
+          + " (default) refuses to start while such tables exist.")
+  private Boolean replicaIdentityFull = false;
+
+  public String getCaughtUpLagBytes() {
+    return caughtUpLagBytes;
+  }
+
+  public void setCaughtUpLagBytes(String caughtUpLagBytes) {
+    this.caughtUpLagBytes = caughtUpLagBytes;
+  }
+
+  public String getMaxRetainedWalBytes() {
+    return maxRetainedWalBytes;
+  }
+
+  public void setMaxRetainedWalBytes(String maxRetainedWalBytes) {
+    this.maxRetainedWalBytes = maxRetainedWalBytes;
+  }
+
+  public boolean isReplicaIdentityFull() {
+    return Boolean.TRUE.equals(replicaIdentityFull);
+  }
+
+  public Boolean getReplicaIdentityFull() {
+    return replicaIdentityFull;
+  }
+
+  public void setReplicaIdentityFull(Boolean replicaIdentityFull) {
+    this.replicaIdentityFull = replicaIdentityFull;
+  }
+
+  /** The retained-WAL limit in bytes, or -1 when unset. */
+  public long maxRetainedWalBytesValue() {
+    return maxRetainedWalBytes == null || maxRetainedWalBytes.isBlank()
+        ? -1
+        : Quantity.getAmountInBytes(new Quantity(maxRetainedWalBytes)).longValue();
+  }
+}

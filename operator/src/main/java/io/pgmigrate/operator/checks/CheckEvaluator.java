@@ -1,0 +1,588 @@
+package io.pgmigrate.operator.checks;
+
+import static io.pgmigrate.operator.api.CheckResult.failed;
+import static io.pgmigrate.operator.api.CheckResult.passed;
+import static io.pgmigrate.operator.api.CheckResult.warning;
+
+import io.pgmigrate.operator.api.CheckOutcome;
+import io.pgmigrate.operator.api.CheckResult;
+import io.pgmigrate.operator.api.Method;
+import io.pgmigrate.operator.api.PgMigrationSpec;
+import io.pgmigrate.operator.postgres.DatabaseContents;
+import io.pgmigrate.operator.postgres.ServerInfo;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * Turns what was observed of both servers into the pre-flight report. A pure function: no
+ * client, no connection, so every rule is unit-tested.
+ */
+public final class CheckEvaluator {
+
+  /** Check names that only matter to logical replication; fallbackToDump softens them. */
+  static final List<String> CONTINUOUS_PREREQUISITES =
+      List.of(
+          "source.privileges",
+          "source.walLevel",
+          "source.replicationSlots",
+          "source.walSenders",
+          "target.subscriptionPrivileges",
+          "target.replicationWorkers");
+
+  private static final int MAX_LISTED = 20;
+
+  private CheckEvaluator() {}
+
+  public static ValidationReport evaluate(
+      PgMigrationSpec spec, EndpointObservation source, EndpointObservation target) {
+    var checks = new ArrayList<CheckResult>();
+    checks.add(credentials(source));
+    checks.add(credentials(target));
+    checks.add(connection(source));
+    checks.add(connection(target));
+    if (!source.connected() || !target.connected()) {
+      // nothing else can be known; the two connection checks say what to fix
+      return new ValidationReport(List.copyOf(checks), spec.getMethod(), List.of());
+    }
+    var src = source.server();
+    var dst = target.server();
+    checks.add(tls(source));
+    checks.add(tls(target));
+    checks.add(sameServer(source, target));
+    checks.add(versions(src, dst));
+    checks.add(targetWritable(dst));
+
+    var selection =
+        DatabaseSelection.of(spec.getDatabases(), spec.getExcludeDatabases(), source.databases());
+    checks.add(databases(selection, source));
+    var dbs = selection.selected();
+    checks.add(databaseAccess(dbs, source));
+    checks.add(targetCreateDatabases(dbs, target));
+
+    var method = spec.getMethod();
+    if (method == Method.CONTINUOUS) {
+      var prerequisites = new ArrayList<CheckResult>();
+      prerequisites.add(sourcePrivileges(src, dbs, source.contents()));
+      prerequisites.add(walLevel(src));
+      prerequisites.add(replicationSlots(src, dst, dbs.size()));
+      prerequisites.add(walSenders(src, dst, dbs.size()));
+      prerequisites.add(subscriptionPrivileges(dst));
+      prerequisites.add(replicationWorkers(dst, dbs.size()));
+      boolean impossible = prerequisites.stream().anyMatch(c -> c.getResult() == CheckOutcome.Failed);
+      if (impossible && spec.isFallbackToDump()) {
+        method = Method.DUMP;
+        for (var c : prerequisites) {
+          if (c.getResult() == CheckOutcome.Failed) {
+            c.setResult(CheckOutcome.Warning);
+            c.setMessage(c.getMessage() + "; fallbackToDump is set, so the dump method is used");
+          }
+        }
+        checks.addAll(prerequisites);
+      } else {
+        checks.addAll(prerequisites);
+        checks.add(replicaIdentity(spec, source.contents()));
+        checks.add(unloggedTables(source.contents()));
+        checks.add(walRetention(spec, src));
+      }
+    }
+    checks.add(largeObjects(method, source.contents()));
+    checks.add(extensions(source.contents(), target.availableExtensions()));
+    checks.add(languages(source.contents(), target.availableExtensions()));
+    checks.add(targetEmpty(dbs, target.contents()));
+    checks.add(contentErrors(source.contentErrors(), target.contentErrors()));
+    checks.removeIf(c -> c == null);
+    return new ValidationReport(List.copyOf(checks), method, dbs);
+  }
+
+  static CheckResult credentials(EndpointObservation o) {
+    var name = o.side() + ".credentials";
+    if (o.credentialsError() != null) {
+      return failed(
+          name,
+          o.credentialsError(),
+          "Create the Secret in the PgMigration's namespace with the user name and password keys"
+              + " named in spec." + o.side() + ".credentialsSecret.");
+    }
+    return passed(name, "login read from Secret " + o.credentialsSecret());
+  }
+
+  static CheckResult connection(EndpointObservation o) {
+    var name = o.side() + ".connection";
+    if (o.credentialsError() != null) {
+      return failed(name, "not attempted: no credentials", "Fix " + o.side() + ".credentials.");
+    }
+    var f = o.connectFailure();
+    if (f != null) {
+      var remedy =
+          switch (f.kind()) {
+            case AUTHENTICATION ->
+                "Check the user name and password in Secret " + o.credentialsSecret()
+                    + ", and that pg_hba.conf on " + o.address()
+                    + " lets this user connect from the operator's network.";
+            case UNREACHABLE ->
+                "Check spec." + o.side() + ".host and port, that the server is running, and that"
+                    + " firewalls and NetworkPolicies let the operator reach " + o.address() + ".";
+            case TLS ->
+                "Check spec." + o.side() + ".sslMode (" + o.sslMode() + ") against the server's"
+                    + " ssl setting, and for verify-ca/verify-full that caSecret holds the CA"
+                    + " that signed the server certificate (and, for verify-full, that the"
+                    + " certificate names the host).";
+            case DATABASE_MISSING ->
+                "Set spec." + o.side() + ".database to a database that exists on "
+                    + o.address() + " (it is used for discovery; default postgres).";
+            case OTHER -> "Check the server's log on " + o.address() + " for the reason.";
+          };
+      return failed(name, "cannot connect to " + o.address() + ": " + f.message(), remedy);
+    }
+    var s = o.server();
+    return passed(
+        name,
+        "connected to " + o.address() + " as " + s.currentUser() + " (PostgreSQL "
+            + s.version() + ")");
+  }
+
+  static CheckResult tls(EndpointObservation o) {
+    var name = o.side() + ".tls";
+    var s = o.server();
+    if (s.ssl()) {
+      return passed(
+          name,
+          "encrypted with " + s.sslVersion() + " (" + s.sslCipher() + "), sslMode " + o.sslMode());
+    }
+    if ("disable".equals(o.sslMode())) {
+      return warning(
+          name,
+          "not encrypted: sslMode is disable, so the password and data cross the network in"
+              + " clear text",
+          "Enable ssl on the server and set spec." + o.side() + ".sslMode to require or"
+              + " verify-full.");
+    }
+    if ("allow".equals(o.sslMode()) || "prefer".equals(o.sslMode())) {
+      return warning(
+          name,
+          "not encrypted: the server did not offer TLS and sslMode " + o.sslMode()
+              + " accepted that",
+          "Enable ssl on the server, then use sslMode require or verify-full.");
+    }
+    return failed(
+        name,
+        "sslMode " + o.sslMode() + " asks for TLS but the connection is not encrypted",
+        "Enable ssl on the server.");
+  }
+
+  static CheckResult sameServer(EndpointObservation source, EndpointObservation target) {
+    var src = source.server();
+    var dst = target.server();
+    if (src.systemIdentifier() != null
+        && src.systemIdentifier().equals(dst.systemIdentifier())) {
+      return failed(
+          "sameServer",
+          "source and target have the same system identifier " + src.systemIdentifier()
+              + ": they are the same server, or one is a physical replica of the other",
+          "Point spec.target at the server the data should move to.");
+    }
+    if (src.systemIdentifier() == null || dst.systemIdentifier() == null) {
+      return passed(
+          "sameServer",
+          "source " + source.address() + " and target " + target.address()
+              + " are different addresses (system identifiers not readable by these logins)");
+    }
+    return passed("sameServer", "source and target are different servers");
+  }
+
+  static CheckResult versions(ServerInfo src, ServerInfo dst) {
+    if (dst.major() < src.major()) {
+      return failed(
+          "versions",
+          "target PostgreSQL " + dst.major() + " is older than source " + src.major(),
+          "Use a target server of major version " + src.major() + " or newer.");
+    }
+    return passed(
+        "versions", "source PostgreSQL " + src.major() + ", target " + dst.major());
+  }
+
+  static CheckResult targetWritable(ServerInfo dst) {
+    if (dst.inRecovery()) {
+      return failed(
+          "target.writable",
+          "the target is in recovery (a read-only standby)",
+          "Point spec.target at a primary server.");
+    }
+    return passed("target.writable", "the target accepts writes");
+  }
+
+  static CheckResult databases(DatabaseSelection sel, EndpointObservation source) {
+    if (!sel.missing().isEmpty()) {
+      return failed(
+          "databases",
+          "not on the source: " + list(sel.missing()),
+          "Remove them from spec.databases, or check their spelling (names are case-sensitive).");
+    }
+    if (!sel.templates().isEmpty()) {
+      return failed(
+          "databases",
+          "template databases are never migrated: " + list(sel.templates()),
+          "Remove them from spec.databases.");
+    }
+    if (sel.selected().isEmpty()) {
+      return failed(
+          "databases",
+          "no database to migrate: the include and exclude lists leave nothing",
+          "Check spec.databases and spec.excludeDatabases.");
+    }
+    long bytes =
+        source.databases().stream()
+            .filter(d -> sel.selected().contains(d.name()) && d.sizeBytes() > 0)
+            .mapToLong(d -> d.sizeBytes())
+            .sum();
+    return passed(
+        "databases",
+        sel.selected().size() + " to migrate (" + Bytes.human(bytes) + "): "
+            + list(sel.selected()));
+  }
+
+  static CheckResult databaseAccess(List<String> dbs, EndpointObservation source) {
+    var refused = new ArrayList<String>();
+    for (var db : source.databases()) {
+      if (dbs.contains(db.name()) && (!db.allowConnections() || !db.canConnect())) {
+        refused.add(db.name());
+      }
+    }
+    if (!refused.isEmpty()) {
+      return failed(
+          "source.databaseAccess",
+          "the login cannot connect to " + list(refused),
+          "GRANT CONNECT ON DATABASE to " + source.server().currentUser()
+              + " (and ALTER DATABASE ... ALLOW_CONNECTIONS true), or exclude them.");
+    }
+    return passed("source.databaseAccess", "every database to migrate accepts the login");
+  }
+
+  static CheckResult targetCreateDatabases(List<String> dbs, EndpointObservation target) {
+    var existing = target.databases().stream().map(d -> d.name()).toList();
+    var toCreate = dbs.stream().filter(d -> !existing.contains(d)).toList();
+    var s = target.server();
+    if (!toCreate.isEmpty() && !s.superuser() && !s.createDb()) {
+      return failed(
+          "target.createDatabase",
+          s.currentUser() + " may not create databases, and the target lacks " + list(toCreate),
+          "ALTER ROLE " + s.currentUser() + " CREATEDB on the target, or create the databases"
+              + " beforehand.");
+    }
+    return passed(
+        "target.createDatabase",
+        toCreate.isEmpty()
+            ? "every database already exists on the target"
+            : toCreate.size() + " database(s) will be created on the target");
+  }
+
+  static CheckResult sourcePrivileges(
+      ServerInfo src, List<String> dbs, Map<String, DatabaseContents> contents) {
+    if (src.superuser()) {
+      return passed("source.privileges", src.currentUser() + " is a superuser on the source");
+    }
+    var withoutAiven =
+        dbs.stream()
+            .filter(
+                d -> contents.get(d) == null || !contents.get(d).extensions().containsKey("aiven_extras"))
+            .toList();
+    if (withoutAiven.isEmpty() && !dbs.isEmpty()) {
+      return passed(
+          "source.privileges",
+          "publications are created through aiven_extras, installed in every database");
+    }
+    return failed(
+        "source.privileges",
+        src.currentUser() + " is not a superuser and aiven_extras is missing in "
+            + list(withoutAiven) + ": a FOR ALL TABLES publication cannot be created",
+        "Log in as a superuser, install the aiven_extras extension in those databases, set"
+            + " method: dump, or set fallbackToDump: true.");
+  }
+
+  static CheckResult walLevel(ServerInfo src) {
+    if (!"logical".equals(src.walLevel())) {
+      return failed(
+          "source.walLevel",
+          "wal_level is " + src.walLevel() + "; logical replication needs logical",
+          "On the source: ALTER SYSTEM SET wal_level = logical, then restart it (on a managed"
+              + " service, its logical replication / wal_level parameter); or use method: dump.");
+    }
+    return passed("source.walLevel", "wal_level is logical");
+  }
+
+  static CheckResult replicationSlots(ServerInfo src, ServerInfo dst, int databases) {
+    int free = src.maxReplicationSlots() - src.usedReplicationSlots();
+    // one slot per database for the subscription, plus one per table-sync worker during the copy
+    int fast = databases * (1 + dst.maxSyncWorkersPerSubscription());
+    var found =
+        free + " of max_replication_slots=" + src.maxReplicationSlots() + " free, "
+            + databases + " database(s)";
+    if (free < databases) {
+      return failed(
+          "source.replicationSlots",
+          found + " need at least " + databases,
+          "Raise max_replication_slots on the source to at least "
+              + (src.usedReplicationSlots() + fast) + " (restart needed), or drop unused slots.");
+    }
+    if (free < fast) {
+      return warning(
+          "source.replicationSlots",
+          found + ": the initial copy runs with fewer parallel table-sync workers than it could"
+              + " (" + fast + " slots for full speed)",
+          "Raise max_replication_slots on the source to " + (src.usedReplicationSlots() + fast)
+              + ".");
+    }
+    return passed("source.replicationSlots", found);
+  }
+
+  static CheckResult walSenders(ServerInfo src, ServerInfo dst, int databases) {
+    int free = src.maxWalSenders() - src.usedWalSenders();
+    int fast = databases * (1 + dst.maxSyncWorkersPerSubscription());
+    var found =
+        free + " of max_wal_senders=" + src.maxWalSenders() + " free, " + databases
+            + " database(s)";
+    if (free < databases) {
+      return failed(
+          "source.walSenders",
+          found + " need at least " + databases,
+          "Raise max_wal_senders on the source to at least " + (src.usedWalSenders() + fast)
+              + " (restart needed).");
+    }
+    if (free < fast) {
+      return warning(
+          "source.walSenders",
+          found + ": the initial copy runs with fewer parallel table-sync workers than it could",
+          "Raise max_wal_senders on the source to " + (src.usedWalSenders() + fast) + ".");
+    }
+    return passed("source.walSenders", found);
+  }
+
+  static CheckResult subscriptionPrivileges(ServerInfo dst) {
+    if (dst.superuser()) {
+      return passed(
+          "target.subscriptionPrivileges", dst.currentUser() + " is a superuser on the target");
+    }
+    if (dst.createSubscriptionRole()) {
+      return passed(
+          "target.subscriptionPrivileges",
+          dst.currentUser() + " is a member of pg_create_subscription");
+    }
+    return failed(
+        "target.subscriptionPrivileges",
+        dst.currentUser() + " may not create subscriptions on the target",
+        dst.major() >= 16
+            ? "GRANT pg_create_subscription TO " + dst.currentUser() + " on the target, or log"
+                + " in as a superuser."
+            : "Log in to the target as a superuser (PostgreSQL " + dst.major() + " has no"
+                + " pg_create_subscription role), or use method: dump.");
+  }
+
+  static CheckResult replicationWorkers(ServerInfo dst, int databases) {
+    int workers = dst.maxLogicalReplicationWorkers();
+    int fast = databases * (1 + dst.maxSyncWorkersPerSubscription());
+    var found = "max_logical_replication_workers=" + workers + " for " + databases + " database(s)";
+    if (workers < databases) {
+      return failed(
+          "target.replicationWorkers",
+          found + ": each subscription needs an apply worker",
+          "Raise max_logical_replication_workers (and max_worker_processes) on the target to at"
+              + " least " + fast + " (restart needed).");
+    }
+    if (workers < fast) {
+      return warning(
+          "target.replicationWorkers",
+          found + ": fewer table-sync workers than the copy could use",
+          "Raise max_logical_replication_workers on the target to " + fast + ".");
+    }
+    return passed("target.replicationWorkers", found);
+  }
+
+  static CheckResult replicaIdentity(PgMigrationSpec spec, Map<String, DatabaseContents> contents) {
+    var tables = perDatabase(contents, DatabaseContents::tablesWithoutReplicaIdentity);
+    if (tables.isEmpty()) {
+      return passed(
+          "source.replicaIdentity", "every table has a primary key or a replica identity");
+    }
+    var found =
+        tables.size() + " table(s) without primary key or replica identity: " + list(tables);
+    if (spec.getReplication().isReplicaIdentityFull()) {
+      return warning(
+          "source.replicaIdentity",
+          found + "; REPLICA IDENTITY FULL will be set on them (replication.replicaIdentityFull)",
+          "Add primary keys where you can: FULL sends whole rows for every UPDATE and DELETE.");
+    }
+    return failed(
+        "source.replicaIdentity",
+        found + ": once published, UPDATE and DELETE on them fail on the source",
+        "Add a primary key (or ALTER TABLE ... REPLICA IDENTITY USING INDEX a unique index), or"
+            + " set replication.replicaIdentityFull: true, or use method: dump.");
+  }
+
+  static CheckResult unloggedTables(Map<String, DatabaseContents> contents) {
+    var tables = perDatabase(contents, DatabaseContents::unloggedTables);
+    if (tables.isEmpty()) {
+      return passed("source.unloggedTables", "no unlogged tables");
+    }
+    return warning(
+        "source.unloggedTables",
+        tables.size() + " unlogged table(s) are not carried by logical replication and arrive"
+            + " empty: " + list(tables),
+        "ALTER TABLE ... SET LOGGED on the source before the migration, or copy them yourself"
+            + " after the cutover.");
+  }
+
+  static CheckResult walRetention(PgMigrationSpec spec, ServerInfo src) {
+    var keep = src.maxSlotWalKeepSize();
+    if (spec.getReplication().maxRetainedWalBytesValue() > 0) {
+      return passed(
+          "source.walRetention",
+          "replication.maxRetainedWalBytes=" + spec.getReplication().getMaxRetainedWalBytes()
+              + " guards the source's disk");
+    }
+    if (keep == null || keep.equals("-1")) {
+      return warning(
+          "source.walRetention",
+          "max_slot_wal_keep_size is unlimited"
+              + (keep == null ? " (PostgreSQL " + src.major() + " has no such limit)" : "")
+              + ": a stalled migration keeps WAL on the source until its disk fills",
+          "Set replication.maxRetainedWalBytes (e.g. 20% of the source's free disk), or"
+              + " max_slot_wal_keep_size on the source.");
+    }
+    return passed("source.walRetention", "max_slot_wal_keep_size is " + keep);
+  }
+
+  static CheckResult largeObjects(Method method, Map<String, DatabaseContents> contents) {
+    var counts = new TreeMap<String, Long>();
+    contents.forEach(
+        (db, c) -> {
+          if (c.largeObjects() > 0) {
+            counts.put(db, c.largeObjects());
+          }
+        });
+    if (counts.isEmpty()) {
+      return passed("source.largeObjects", "no large objects");
+    }
+    var found = new ArrayList<String>();
+    counts.forEach((db, n) -> found.add(db + ": " + n));
+    if (method == Method.DUMP) {
+      return passed(
+          "source.largeObjects", "large objects are copied by the dump (" + list(found) + ")");
+    }
+    return warning(
+        "source.largeObjects",
+        "large objects are not carried by logical replication (" + list(found) + ")",
+        "Use method: dump, or copy them after the cutover; changes to them after the initial"
+            + " copy would be lost.");
+  }
+
+  static CheckResult extensions(
+      Map<String, DatabaseContents> contents, Map<String, List<String>> available) {
+    var missing = new TreeMap<String, String>();
+    var older = new TreeMap<String, String>();
+    contents.forEach(
+        (db, c) ->
+            c.extensions()
+                .forEach(
+                    (ext, version) -> {
+                      if (ext.equals("plpgsql") || ext.equals("aiven_extras")) {
+                        return;
+                      }
+                      var versions = available.get(ext);
+                      if (versions == null) {
+                        missing.merge(ext, db, (a, b) -> a + ", " + b);
+                      } else if (versions.stream()
+                          .noneMatch(v -> Versions.compare(v, version) >= 0)) {
+                        older.put(ext, version + " on the source, at most "
+                            + versions.stream().max(Versions::compare).orElse("?") + " on the target");
+                      }
+                    }));
+    if (!missing.isEmpty()) {
+      var found = new ArrayList<String>();
+      missing.forEach((ext, dbs) -> found.add(ext + " (in " + dbs + ")"));
+      return failed(
+          "target.extensions",
+          "extensions used on the source are not available on the target: " + list(found),
+          "Install them on the target server (or pick a target image or service plan that has"
+              + " them).");
+    }
+    if (!older.isEmpty()) {
+      var found = new ArrayList<String>();
+      older.forEach((ext, v) -> found.add(ext + " " + v));
+      return warning(
+          "target.extensions",
+          "the target only has older versions of: " + list(found),
+          "Upgrade these extensions' packages on the target; objects that need the newer"
+              + " version would fail to restore.");
+    }
+    return passed("target.extensions", "every extension is available on the target");
+  }
+
+  static CheckResult languages(
+      Map<String, DatabaseContents> contents, Map<String, List<String>> available) {
+    var missing = new ArrayList<String>();
+    for (var lang : perDatabase(contents, DatabaseContents::proceduralLanguages)) {
+      var bare = lang.substring(lang.indexOf(": ") + 2);
+      if (!available.containsKey(bare)) {
+        missing.add(lang);
+      }
+    }
+    if (!missing.isEmpty()) {
+      return failed(
+          "target.languages",
+          "procedural languages used on the source are not available on the target: "
+              + list(missing),
+          "Install the language's package on the target server.");
+    }
+    return passed("target.languages", "every procedural language is available on the target");
+  }
+
+  static CheckResult targetEmpty(List<String> dbs, Map<String, DatabaseContents> targetContents) {
+    var nonEmpty = new ArrayList<String>();
+    for (var db : dbs) {
+      var c = targetContents.get(db);
+      if (c != null && c.userTables() > 0) {
+        nonEmpty.add(db + " (" + c.userTables() + " tables)");
+      }
+    }
+    if (!nonEmpty.isEmpty()) {
+      return warning(
+          "target.emptyDatabases",
+          "target databases already hold tables: " + list(nonEmpty),
+          "Drop or empty them first: rows of tables with keys collide, rows of tables without"
+              + " keys are appended twice.");
+    }
+    return passed("target.emptyDatabases", "the target databases are new or empty");
+  }
+
+  static CheckResult contentErrors(Map<String, String> source, Map<String, String> target) {
+    if (source.isEmpty() && target.isEmpty()) {
+      return null;
+    }
+    var found = new ArrayList<String>();
+    source.forEach((db, e) -> found.add("source " + db + ": " + e));
+    target.forEach((db, e) -> found.add("target " + db + ": " + e));
+    return failed(
+        "databaseInspection",
+        "could not read " + list(found),
+        "Grant the login CONNECT on these databases and read access to their catalogs.");
+  }
+
+  /** Entries of every database, as "db: entry", in database order. */
+  private static List<String> perDatabase(
+      Map<String, DatabaseContents> contents, Function<DatabaseContents, List<String>> f) {
+    var result = new ArrayList<String>();
+    new TreeMap<>(contents).forEach((db, c) -> f.apply(c).forEach(t -> result.add(db + ": " + t)));
+    return result;
+  }
+
+  static String list(List<String> items) {
+    if (items.size() <= MAX_LISTED) {
+      return String.join(", ", items);
+    }
+    return String.join(", ", items.subList(0, MAX_LISTED))
+        + " and " + (items.size() - MAX_LISTED) + " more";
+  }
+}

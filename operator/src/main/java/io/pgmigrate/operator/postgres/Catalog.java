@@ -1,0 +1,204 @@
+package io.pgmigrate.operator.postgres;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Read-only catalog queries used by the pre-flight checks. */
+public final class Catalog {
+
+  private static final String USER_RELATIONS =
+      """
+      from pg_catalog.pg_class c
+      join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where n.nspname not in ('pg_catalog', 'information_schema')
+        and n.nspname not like 'pg\\_toast%'
+        and n.nspname not like 'pg\\_temp%'
+        and not exists (select 1 from pg_catalog.pg_depend d
+                        where d.classid = 'pg_catalog.pg_class'::regclass
+                          and d.objid = c.oid and d.deptype = 'e')
+      """;
+
+  private Catalog() {}
+
+  /** Server-wide facts; works for any login that can connect. */
+  public static ServerInfo server(Connection c) throws SQLException {
+    int versionNum = intSetting(c, "server_version_num");
+    boolean createSubscription = false;
+    if (versionNum >= 160000) {
+      createSubscription =
+          bool(c, "select pg_catalog.pg_has_role(current_user, 'pg_create_subscription', 'MEMBER')");
+    }
+    String systemIdentifier = null;
+    try (var st = c.createStatement();
+        var rs = st.executeQuery("select system_identifier::text from pg_catalog.pg_control_system()")) {
+      if (rs.next()) {
+        systemIdentifier = rs.getString(1);
+      }
+    } catch (SQLException e) {
+      // autocommit, so nothing to roll back; managed services revoke pg_control_system(); the same-server check then uses addresses
+    }
+    var sql =
+        """
+        select current_setting('server_version'), current_user::text,
+               r.rolsuper, r.rolreplication, r.rolcreatedb, r.rolcreaterole,
+               current_setting('wal_level'),
+               current_setting('max_replication_slots')::int,
+               (select count(*) from pg_catalog.pg_replication_slots)::int,
+               current_setting('max_wal_senders')::int,
+               (select count(*) from pg_catalog.pg_stat_replication)::int,
+               current_setting('max_slot_wal_keep_size', true),
+               pg_catalog.pg_is_in_recovery(),
+               current_setting('max_logical_replication_workers')::int,
+               current_setting('max_worker_processes')::int,
+               current_setting('max_sync_workers_per_subscription')::int,
+               coalesce(s.ssl, false), s.version, s.cipher
+        from pg_catalog.pg_roles r
+        left join pg_catalog.pg_stat_ssl s on s.pid = pg_catalog.pg_backend_pid()
+        where r.rolname = current_user
+        """;
+    try (var st = c.createStatement();
+        var rs = st.executeQuery(sql)) {
+      if (!rs.next()) {
+        throw new SQLException("the login role is not visible in pg_roles");
+      }
+      return new ServerInfo(
+          versionNum, rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4),
+          rs.getBoolean(5), rs.getBoolean(6), createSubscription, rs.getString(7), rs.getInt(8),
+          rs.getInt(9), rs.getInt(10), rs.getInt(11), rs.getString(12), rs.getBoolean(13),
+          rs.getInt(14), rs.getInt(15), rs.getInt(16), systemIdentifier, rs.getBoolean(17),
+          rs.getString(18), rs.getString(19));
+    }
+  }
+
+  /** Every database of the server, with whether the login may connect to it. */
+  public static List<DatabaseInfo> databases(Connection c) throws SQLException {
+    var sql =
+        """
+        select d.datname, d.datistemplate, d.datallowconn,
+               pg_catalog.has_database_privilege(d.oid, 'CONNECT'),
+               pg_catalog.pg_encoding_to_char(d.encoding), d.datcollate, d.datctype,
+               case when pg_catalog.has_database_privilege(d.oid, 'CONNECT')
+                    then pg_catalog.pg_database_size(d.oid) else -1 end
+        from pg_catalog.pg_database d
+        order by d.datname
+        """;
+    var result = new ArrayList<DatabaseInfo>();
+    try (var st = c.createStatement();
+        var rs = st.executeQuery(sql)) {
+      while (rs.next()) {
+        result.add(
+            new DatabaseInfo(
+                rs.getString(1), rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4),
+                rs.getString(5), rs.getString(6), rs.getString(7), rs.getLong(8)));
+      }
+    }
+    return result;
+  }
+
+  /** Extensions and languages the target server can install: name to its versions. */
+  public static Map<String, List<String>> availableExtensions(Connection c) throws SQLException {
+    var result = new TreeMap<String, List<String>>();
+    try (var st = c.createStatement();
+        var rs =
+            st.executeQuery(
+                "select name, version from pg_catalog.pg_available_extension_versions")) {
+      while (rs.next()) {
+        result.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getString(2));
+      }
+    }
+    return result;
+  }
+
+  /** The contents of the database the connection is attached to. */
+  public static DatabaseContents contents(Connection c) throws SQLException {
+    var extensions = new TreeMap<String, String>();
+    try (var st = c.createStatement();
+        var rs = st.executeQuery("select extname, extversion from pg_catalog.pg_extension")) {
+      while (rs.next()) {
+        extensions.put(rs.getString(1), rs.getString(2));
+      }
+    }
+    var languages =
+        strings(
+            c,
+            """
+            select l.lanname from pg_catalog.pg_language l
+            where l.lanispl and l.lanname <> 'plpgsql'
+              and not exists (select 1 from pg_catalog.pg_depend d
+                              where d.classid = 'pg_catalog.pg_language'::regclass
+                                and d.objid = l.oid and d.deptype = 'e')
+            order by 1
+            """);
+    // leaf tables only: a partitioned parent holds no rows and the publication sends its
+    // partitions; replica identity is a property of each partition
+    var withoutIdentity =
+        strings(
+            c,
+            "select pg_catalog.format('%I.%I', n.nspname, c.relname) "
+                + USER_RELATIONS
+                + """
+                  and c.relkind = 'r' and c.relpersistence = 'p'
+                  and (c.relreplident = 'n'
+                       or (c.relreplident = 'd' and not exists (
+                             select 1 from pg_catalog.pg_index i
+                             where i.indrelid = c.oid and i.indisprimary))
+                       or (c.relreplident = 'i' and not exists (
+                             select 1 from pg_catalog.pg_index i
+                             where i.indrelid = c.oid and i.indisreplident)))
+                order by 1
+                """);
+    var unlogged =
+        strings(
+            c,
+            "select pg_catalog.format('%I.%I', n.nspname, c.relname) "
+                + USER_RELATIONS
+                + " and c.relkind in ('r', 'p') and c.relpersistence = 'u' order by 1");
+    long largeObjects = longValue(c, "select count(*) from pg_catalog.pg_largeobject_metadata");
+    int userTables =
+        (int) longValue(c, "select count(*) " + USER_RELATIONS + " and c.relkind in ('r', 'p')");
+    return new DatabaseContents(
+        extensions, languages, withoutIdentity, unlogged, largeObjects, userTables);
+  }
+
+  private static List<String> strings(Connection c, String sql) throws SQLException {
+    var result = new ArrayList<String>();
+    try (var st = c.createStatement();
+        var rs = st.executeQuery(sql)) {
+      while (rs.next()) {
+        result.add(rs.getString(1));
+      }
+    }
+    return result;
+  }
+
+  private static long longValue(Connection c, String sql) throws SQLException {
+    try (var st = c.createStatement();
+        var rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static boolean bool(Connection c, String sql) throws SQLException {
+    try (var st = c.createStatement();
+        var rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getBoolean(1);
+    }
+  }
+
+  private static int intSetting(Connection c, String name) throws SQLException {
+    try (var ps = c.prepareStatement("select current_setting(?)::int")) {
+      ps.setString(1, name);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    }
+  }
+}

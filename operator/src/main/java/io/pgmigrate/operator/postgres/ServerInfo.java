@@ -1,0 +1,31 @@
+package io.pgmigrate.operator.postgres;
+
+/** Server-wide facts read from the catalogs and settings of one server. */
+public record ServerInfo(
+    int versionNum,
+    String version,
+    String currentUser,
+    boolean superuser,
+    boolean replicationRole,
+    boolean createDb,
+    boolean createRole,
+    boolean createSubscriptionRole,
+    String walLevel,
+    int maxReplicationSlots,
+    int usedReplicationSlots,
+    int maxWalSenders,
+    int usedWalSenders,
+    String maxSlotWalKeepSize,
+    boolean inRecovery,
+    int maxLogicalReplicationWorkers,
+    int maxWorkerProcesses,
+    int maxSyncWorkersPerSubscription,
+    String systemIdentifier,
+    boolean ssl,
+    String sslVersion,
+    String sslCipher) {
+
+  public int major() {
+    return versionNum / 10000;
+  }
+}

@@ -1,0 +1,18 @@
+package io.pgmigrate.operator.postgres;
+
+import java.time.Duration;
+
+/** Bounds on every JDBC call the operator makes, so no reconcile can hang on a server. */
+public record Timeouts(Duration connect, Duration socket, Duration statement) {
+
+  public static final Timeouts DEFAULT =
+      new Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30));
+
+  public Timeouts {
+    if (socket.compareTo(statement) <= 0) {
+      // the server must give up on a statement before the client gives up on the socket, so a
+      // slow query ends with a clear statement_timeout error instead of a broken connection
+      throw new IllegalArgumentException("socket timeout must exceed statement timeout");
+    }
+  }
+}

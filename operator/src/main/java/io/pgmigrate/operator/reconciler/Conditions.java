@@ -1,0 +1,50 @@
+package io.pgmigrate.operator.reconciler;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+
+/** Kubernetes-style conditions; lastTransitionTime moves only when status or reason changes. */
+public final class Conditions {
+
+  public static final String VALIDATED = "Validated";
+  public static final String READY = "Ready";
+
+  private Conditions() {}
+
+  public static void set(
+      List<Condition> conditions,
+      String type,
+      String status,
+      String reason,
+      String message,
+      Long generation,
+      Instant now) {
+    var existing = conditions.stream().filter(c -> type.equals(c.getType())).findFirst();
+    var transition =
+        existing
+            .filter(c -> status.equals(c.getStatus()) && reason.equals(c.getReason()))
+            .map(Condition::getLastTransitionTime)
+            .orElse(now.toString());
+    var updated =
+        new ConditionBuilder()
+            .withType(type)
+            .withStatus(status)
+            .withReason(reason)
+            .withMessage(message)
+            .withObservedGeneration(generation)
+            .withLastTransitionTime(transition)
+            .build();
+    if (existing.isPresent()) {
+      conditions.set(conditions.indexOf(existing.get()), updated);
+    } else {
+      conditions.add(updated);
+    }
+  }
+
+  public static Condition get(List<Condition> conditions, String type) {
+    return conditions.stream().filter(c -> Objects.equals(type, c.getType())).findFirst().orElse(null);
+  }
+}

@@ -1,0 +1,163 @@
+package io.pgmigrate.operator.reconciler;
+
+import io.pgmigrate.operator.api.CheckResult;
+import io.pgmigrate.operator.api.DatabaseStatus;
+import io.pgmigrate.operator.api.Phase;
+import io.pgmigrate.operator.api.PgMigration;
+import io.pgmigrate.operator.api.PgMigrationStatus;
+import io.pgmigrate.operator.checks.ValidationReport;
+import io.pgmigrate.operator.reconciler.Decision.Event;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.stream.Collectors;
+
+/**
+ * The phase machine as a pure function: (resource with its status, what was observed, now) to
+ * (next status, events, requeue). No client, no database: unit-tested directly.
+ */
+public final class Decider {
+
+  /** Requeue at once: used after a status write that must be seen before the next step. */
+  static final Duration NOW = Duration.ofMillis(1);
+
+  private Decider() {}
+
+  /** True when the checks must run before {@link #decide} can move on. */
+  public static boolean needsValidation(PgMigration m) {
+    var s = m.getStatus();
+    return s != null
+        && s.getPhase() == Phase.Validating
+        && !Objects.equals(s.getValidatedGeneration(), m.getMetadata().getGeneration());
+  }
+
+  public static Decision decide(PgMigration m, ValidationReport report, Instant now) {
+    var status = copy(m.getStatus());
+    var generation = m.getMetadata().getGeneration();
+    var token = m.restartToken();
+    var events = new ArrayList<Event>();
+
+    if (status.getPhase() == null) {
+      start(status, token, now, "running the pre-flight checks", generation);
+      events.add(new Event(false, "Validating", "Running the pre-flight checks"));
+      status.setObservedGeneration(generation);
+      return new Decision(status, events, NOW);
+    }
+    if (status.getPhase() == Phase.Failed) {
+      boolean specChanged = !Objects.equals(status.getObservedGeneration(), generation);
+      boolean restart = !Objects.equals(status.getRestartToken(), token);
+      if (specChanged || restart) {
+        var why = restart ? "restart requested" : "spec changed";
+        start(status, token, now, why + ": running the pre-flight checks again", generation);
+        events.add(new Event(false, "Validating", "Running the pre-flight checks again (" + why + ")"));
+        status.setObservedGeneration(generation);
+        return new Decision(status, events, NOW);
+      }
+    }
+    status.setObservedGeneration(generation);
+
+    if (status.getPhase() == Phase.Validating && report != null) {
+      applyReport(m, status, report, now, events);
+    }
+    return new Decision(status, events, null);
+  }
+
+  private static void applyReport(
+      PgMigration m, PgMigrationStatus status, ValidationReport report, Instant now,
+      List<Event> events) {
+    var generation = m.getMetadata().getGeneration();
+    status.setChecks(new ArrayList<>(report.checks()));
+    status.setValidatedGeneration(generation);
+    status.setMethod(report.method());
+    status.setDatabases(
+        report.databases().stream().map(d -> new DatabaseStatus(d, "Pending")).collect(
+            Collectors.toCollection(ArrayList::new)));
+    status.setProgress(report.databases().isEmpty() ? null : "0/" + report.databases().size());
+
+    var failed = report.failed();
+    var warnings = report.warnings().size();
+    if (!failed.isEmpty()) {
+      var message = failureSummary(failed);
+      status.setPhase(Phase.Failed);
+      status.setMessage(message);
+      Conditions.set(status.getConditions(), Conditions.VALIDATED, "False", "ValidationFailed",
+          message, generation, now);
+      Conditions.set(status.getConditions(), Conditions.READY, "False", "ValidationFailed",
+          message, generation, now);
+      events.add(new Event(true, "ValidationFailed", message));
+      return;
+    }
+    var passed =
+        "all " + report.checks().size() + " checks passed"
+            + (warnings > 0 ? " (" + warnings + " with warnings)" : "");
+    Conditions.set(status.getConditions(), Conditions.VALIDATED, "True", "ChecksPassed", passed,
+        generation, now);
+    if (m.getSpec().isValidateOnly()) {
+      var message = passed + "; validateOnly is set: set it to false to start the migration";
+      status.setMessage(message);
+      Conditions.set(status.getConditions(), Conditions.READY, "False", "ValidateOnly", message,
+          generation, now);
+      events.add(new Event(false, "Validated", message));
+      return;
+    }
+    var message =
+        passed + "; migrating " + report.databases().size() + " database(s) with method "
+            + report.method()
+            + " (the data copy itself is not part of this operator version yet)";
+    status.setPhase(Phase.Migrating);
+    status.setMessage(message);
+    Conditions.set(status.getConditions(), Conditions.READY, "False", "Migrating", message,
+        generation, now);
+    events.add(new Event(false, "Migrating", message));
+  }
+
+  /** "2 checks failed: a (why), b (why)". */
+  static String failureSummary(List<CheckResult> failed) {
+    var parts =
+        failed.stream().map(c -> c.getName() + " (" + c.getMessage() + ")").toList();
+    var text = failed.size() + (failed.size() == 1 ? " check" : " checks") + " failed: "
+        + String.join("; ", parts);
+    return text.length() > 1000 ? text.substring(0, 997) + "..." : text;
+  }
+
+  private static void start(
+      PgMigrationStatus status, String token, Instant now, String message, Long generation) {
+    status.setPhase(Phase.Validating);
+    status.setRestartToken(token);
+    status.setValidatedGeneration(null);
+    status.setStartedAt(now.toString());
+    status.setCompletedAt(null);
+    status.setMessage(message);
+    status.setChecks(new ArrayList<>());
+    status.setDatabases(new ArrayList<>());
+    status.setProgress(null);
+    status.setLag(null);
+    Conditions.set(status.getConditions(), Conditions.VALIDATED, "Unknown", "Checking",
+        "running the pre-flight checks", generation, now);
+    Conditions.set(status.getConditions(), Conditions.READY, "False", "Validating",
+        "running the pre-flight checks", generation, now);
+  }
+
+  private static PgMigrationStatus copy(PgMigrationStatus s) {
+    var c = new PgMigrationStatus();
+    if (s == null) {
+      return c;
+    }
+    c.setPhase(s.getPhase());
+    c.setMethod(s.getMethod());
+    c.setObservedGeneration(s.getObservedGeneration());
+    c.setValidatedGeneration(s.getValidatedGeneration());
+    c.setRestartToken(s.getRestartToken());
+    c.setMessage(s.getMessage());
+    c.setProgress(s.getProgress());
+    c.setLag(s.getLag());
+    c.setStartedAt(s.getStartedAt());
+    c.setCompletedAt(s.getCompletedAt());
+    c.setChecks(new ArrayList<>(s.getChecks()));
+    c.setDatabases(new ArrayList<>(s.getDatabases()));
+    c.setConditions(new ArrayList<>(s.getConditions()));
+    return c;
+  }
+}
