@@ -1,0 +1,174 @@
+package io.pgmigrate.operator.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.pgmigrate.operator.api.CheckResult;
+import io.pgmigrate.operator.api.Method;
+import io.pgmigrate.operator.api.Phase;
+import io.pgmigrate.operator.api.PgMigration;
+import io.pgmigrate.operator.api.PgMigrationSpec;
+import io.pgmigrate.operator.checks.ValidationReport;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class DeciderTest {
+
+  static final Instant T0 = Instant.parse("2026-11-25T10:00:00Z");
+  static final Instant T1 = Instant.parse("2026-11-25T10:05:00Z");
+
+  static PgMigration migration(long generation) {
+    var m = new PgMigration();
+    m.setMetadata(new ObjectMetaBuilder().withName("m").withNamespace("ns")
+        .withGeneration(generation).build());
+    m.setSpec(new PgMigrationSpec());
+    return m;
+  }
+
+  static ValidationReport passing() {
+    return new ValidationReport(
+        List.of(CheckResult.passed("a", "ok"), CheckResult.warning("b", "hmm", "do x")),
+        Method.CONTINUOUS, List.of("app", "shop"));
+  }
+
+  static ValidationReport failing() {
+    return new ValidationReport(
+        List.of(CheckResult.passed("a", "ok"),
+            CheckResult.failed("source.walLevel", "wal_level is replica", "set it")),
+        Method.CONTINUOUS, List.of("app"));
+  }
+
+  /** Applies a decision the way the reconciler's status write does. */
+  static PgMigration apply(PgMigration m, Decision d) {
+    m.setStatus(d.status());
+    return m;
+  }
+
+  @Test
+  void newResourceStartsValidatingAndAsksToBeRequeued() {
+    var m = migration(1);
+    assertThat(Decider.needsValidation(m)).isFalse();
+    var d = Decider.decide(m, null, T0);
+    assertThat(d.status().getPhase()).isEqualTo(Phase.Validating);
+    assertThat(d.status().getStartedAt()).isEqualTo(T0.toString());
+    assertThat(d.status().getObservedGeneration()).isEqualTo(1L);
+    assertThat(d.requeueAfter()).isNotNull();
+    assertThat(d.events()).extracting(Decision.Event::reason).containsExactly("Validating");
+    assertThat(Decider.needsValidation(apply(m, d))).isTrue();
+  }
+
+  @Test
+  void passingChecksMoveToMigratingWithPendingDatabases() {
+    var m = apply(migration(1), Decider.decide(migration(1), null, T0));
+    var d = Decider.decide(m, passing(), T1);
+    assertThat(d.status().getPhase()).isEqualTo(Phase.Migrating);
+    assertThat(d.status().getMethod()).isEqualTo(Method.CONTINUOUS);
+    assertThat(d.status().getProgress()).isEqualTo("0/2");
+    assertThat(d.status().getDatabases()).extracting(db -> db.getName() + "=" + db.getPhase())
+        .containsExactly("app=Pending", "shop=Pending");
+    assertThat(d.status().getValidatedGeneration()).isEqualTo(1L);
+    assertThat(d.events()).extracting(Decision.Event::reason).containsExactly("Migrating");
+    var validated = Conditions.get(d.status().getConditions(), Conditions.VALIDATED);
+    assertThat(validated.getStatus()).isEqualTo("True");
+    assertThat(validated.getReason()).isEqualTo("ChecksPassed");
+    assertThat(validated.getObservedGeneration()).isEqualTo(1L);
+    assertThat(Decider.needsValidation(apply(m, d))).isFalse();
+  }
+
+  @Test
+  void failedCheckFailsTheMigrationWithReasonAndNamedCheck() {
+    var m = apply(migration(1), Decider.decide(migration(1), null, T0));
+    var d = Decider.decide(m, failing(), T1);
+    assertThat(d.status().getPhase()).isEqualTo(Phase.Failed);
+    assertThat(d.status().getMessage()).contains("source.walLevel").contains("wal_level is replica");
+    var ready = Conditions.get(d.status().getConditions(), Conditions.READY);
+    assertThat(ready.getReason()).isEqualTo("ValidationFailed");
+    assertThat(d.events()).singleElement().satisfies(e -> {
+      assertThat(e.warning()).isTrue();
+      assertThat(e.reason()).isEqualTo("ValidationFailed");
+    });
+  }
+
+  @Test
+  void failedStaysFailedWithoutChangeAndRestartsOnNewGeneration() {
+    var m = apply(migration(1), Decider.decide(migration(1), null, T0));
+    m = apply(m, Decider.decide(m, failing(), T0));
+    var same = Decider.decide(m, null, T1);
+    assertThat(same.status()).isEqualTo(m.getStatus());
+    assertThat(same.events()).isEmpty();
+
+    m.getMetadata().setGeneration(2L);
+    var restarted = Decider.decide(m, null, T1);
+    assertThat(restarted.status().getPhase()).isEqualTo(Phase.Validating);
+    assertThat(restarted.status().getChecks()).isEmpty();
+    assertThat(restarted.status().getStartedAt()).isEqualTo(T1.toString());
+    assertThat(Decider.needsValidation(apply(m, restarted))).isTrue();
+  }
+
+  @Test
+  void newRestartAnnotationValueRestartsAFailedMigration() {
+    var m = apply(migration(1), Decider.decide(migration(1), null, T0));
+    m = apply(m, Decider.decide(m, failing(), T0));
+    m.getMetadata().setAnnotations(Map.of(PgMigration.RESTART_ANNOTATION, "try-2"));
+    var d = Decider.decide(m, null, T1);
+    assertThat(d.status().getPhase()).isEqualTo(Phase.Validating);
+    assertThat(d.status().getRestartToken()).isEqualTo("try-2");
+    assertThat(d.events().get(0).message()).contains("restart requested");
+    // the same value again does not restart twice
+    m = apply(m, d);
+    m = apply(m, Decider.decide(m, failing(), T1));
+    assertThat(Decider.decide(m, null, T1).status().getPhase()).isEqualTo(Phase.Failed);
+  }
+
+  @Test
+  void validateOnlyReportsAndStaysThenContinuesWhenFlipped() {
+    var m = migration(1);
+    m.getSpec().setValidateOnly(true);
+    m = apply(m, Decider.decide(m, null, T0));
+    var d = Decider.decide(m, passing(), T0);
+    assertThat(d.status().getPhase()).isEqualTo(Phase.Validating);
+    assertThat(d.status().getChecks()).hasSize(2);
+    assertThat(d.status().getMessage()).contains("validateOnly");
+    assertThat(Conditions.get(d.status().getConditions(), Conditions.READY).getReason())
+        .isEqualTo("ValidateOnly");
+    m = apply(m, d);
+    assertThat(Decider.needsValidation(m)).isFalse();
+
+    m.getSpec().setValidateOnly(false);
+    m.getMetadata().setGeneration(2L);
+    assertThat(Decider.needsValidation(m)).isTrue();
+    var flipped = Decider.decide(m, passing(), T1);
+    assertThat(flipped.status().getPhase()).isEqualTo(Phase.Migrating);
+    assertThat(flipped.status().getObservedGeneration()).isEqualTo(2L);
+  }
+
+  @Test
+  void conditionTransitionTimeIsKeptWhileStatusAndReasonStay() {
+    var m = migration(1);
+    m.getSpec().setValidateOnly(true);
+    m = apply(m, Decider.decide(m, null, T0));
+    m = apply(m, Decider.decide(m, passing(), T0));
+    m.getMetadata().setGeneration(2L);
+    var again = Decider.decide(m, passing(), T1);
+    var validated = Conditions.get(again.status().getConditions(), Conditions.VALIDATED);
+    assertThat(validated.getLastTransitionTime()).isEqualTo(T0.toString());
+    assertThat(validated.getObservedGeneration()).isEqualTo(2L);
+  }
+
+  @Test
+  void fallbackMethodFromTheReportIsRecorded() {
+    var m = apply(migration(1), Decider.decide(migration(1), null, T0));
+    var report = new ValidationReport(List.of(CheckResult.passed("a", "ok")), Method.DUMP,
+        List.of("app"));
+    assertThat(Decider.decide(m, report, T1).status().getMethod()).isEqualTo(Method.DUMP);
+  }
+
+  @Test
+  void failureSummaryIsBounded() {
+    var many = java.util.stream.IntStream.range(0, 100)
+        .mapToObj(i -> CheckResult.failed("c" + i, "x".repeat(50), "r")).toList();
+    assertThat(Decider.failureSummary(many)).hasSizeLessThanOrEqualTo(1000).startsWith("100 checks failed");
+  }
+}

@@ -1,0 +1,73 @@
+package io.pgmigrate.operator.testing;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.pgmigrate.operator.api.CredentialsSecret;
+import io.pgmigrate.operator.api.Endpoint;
+import io.pgmigrate.operator.api.PgMigration;
+import io.pgmigrate.operator.api.PgMigrationSpec;
+import io.pgmigrate.operator.api.SslMode;
+import java.util.Map;
+
+/** Builders for the Secrets and PgMigrations the tests apply. */
+public final class Fixtures {
+
+  private Fixtures() {}
+
+  public static Secret credentials(String namespace, String name, String user, String password) {
+    return new SecretBuilder()
+        .withMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build())
+        .withStringData(Map.of("username", user, "password", password))
+        .build();
+  }
+
+  public static void applySecret(KubernetesClient client, Secret secret) {
+    client.resource(secret).serverSideApply();
+  }
+
+  public static Endpoint endpoint(PostgresServer server, String secretName) {
+    var e = new Endpoint();
+    e.setHost(server.host());
+    e.setPort(server.port());
+    e.setCredentialsSecret(new CredentialsSecret());
+    e.getCredentialsSecret().setName(secretName);
+    e.setSslMode(SslMode.DISABLE);
+    return e;
+  }
+
+  /**
+   * A migration between two servers, logging in as their superusers through two Secrets, with
+   * TLS verify-full against the test CA (Secret {@code test-ca}).
+   */
+  public static PgMigration migration(
+      KubernetesClient client, String namespace, String name, PostgresServer source,
+      PostgresServer target) {
+    applySecret(client, credentials(namespace, name + "-source", PostgresServer.SUPERUSER,
+        PostgresServer.SUPERUSER_PASSWORD));
+    applySecret(client, credentials(namespace, name + "-target", PostgresServer.SUPERUSER,
+        PostgresServer.SUPERUSER_PASSWORD));
+    client
+        .resource(
+            new SecretBuilder()
+                .withMetadata(new ObjectMetaBuilder().withName("test-ca").withNamespace(namespace).build())
+                .withStringData(Map.of("ca.crt", TestCertificates.shared().caPem()))
+                .build())
+        .serverSideApply();
+    var m = new PgMigration();
+    m.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build());
+    var spec = new PgMigrationSpec();
+    spec.setSource(endpoint(source, name + "-source"));
+    spec.setTarget(endpoint(target, name + "-target"));
+    for (var e : java.util.List.of(spec.getSource(), spec.getTarget())) {
+      e.setHost("localhost");
+      e.setSslMode(SslMode.VERIFY_FULL);
+      var ca = new io.pgmigrate.operator.api.SecretKeyRef();
+      ca.setName("test-ca");
+      e.setCaSecret(ca);
+    }
+    m.setSpec(spec);
+    return m;
+  }
+}

@@ -1,0 +1,99 @@
+package io.pgmigrate.operator.testing;
+
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.pgmigrate.operator.PgMigrateOperator;
+import io.pgmigrate.operator.api.PgMigration;
+import io.pgmigrate.operator.postgres.Timeouts;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Set;
+import java.util.UUID;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+import org.junit.jupiter.api.extension.TestWatcher;
+
+/**
+ * Per test class: a namespace of its own on the shared real API server, and the operator, built
+ * exactly as Main builds it, watching that namespace. On a failed test it prints the
+ * PgMigrations' status and the namespace's Events.
+ */
+public final class OperatorExtension
+    implements BeforeAllCallback, AfterAllCallback, ParameterResolver, TestWatcher {
+
+  private static final ExtensionContext.Namespace NS =
+      ExtensionContext.Namespace.create(OperatorExtension.class);
+
+  /** What a test gets: the client, its namespace, the kubeconfig for kubectl. */
+  public record Env(KubeApi api, String namespace) {
+    public KubernetesClient client() {
+      return api.client();
+    }
+  }
+
+  static KubeApi api(ExtensionContext context) {
+    return context.getRoot().getStore(NS).computeIfAbsent("api", k -> KubeApi.start(), KubeApi.class);
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    var api = api(context);
+    var namespace =
+        context.getRequiredTestClass().getSimpleName().toLowerCase(Locale.ROOT).replace('_', '-')
+            + "-" + UUID.randomUUID().toString().substring(0, 6);
+    Namespace ns = new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build();
+    api.client().resource(ns).create();
+    var operator =
+        PgMigrateOperator.create(
+            api.client(),
+            Set.of(namespace),
+            new Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(20)));
+    operator.start();
+    var store = context.getStore(NS);
+    store.put("env", new Env(api, namespace));
+    store.put("operator", operator);
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    var store = context.getStore(NS);
+    var operator = store.get("operator", Operator.class);
+    if (operator != null) {
+      operator.stop();
+    }
+  }
+
+  @Override
+  public boolean supportsParameter(ParameterContext p, ExtensionContext e) {
+    return p.getParameter().getType() == Env.class;
+  }
+
+  @Override
+  public Object resolveParameter(ParameterContext p, ExtensionContext e) {
+    return e.getStore(NS).get("env", Env.class);
+  }
+
+  @Override
+  public void testFailed(ExtensionContext context, Throwable cause) {
+    var env = context.getParent().orElseThrow().getStore(NS).get("env", Env.class);
+    if (env == null) {
+      return;
+    }
+    var client = env.client();
+    System.err.println("=== " + context.getDisplayName() + " failed; namespace " + env.namespace());
+    for (var m : client.resources(PgMigration.class).inNamespace(env.namespace()).list().getItems()) {
+      System.err.println("--- PgMigration " + m.getMetadata().getName() + " status:");
+      System.err.println(client.getKubernetesSerialization().asYaml(m.getStatus()));
+    }
+    System.err.println("--- events:");
+    for (var ev : client.v1().events().inNamespace(env.namespace()).list().getItems()) {
+      System.err.println(ev.getType() + " " + ev.getReason() + " " + ev.getInvolvedObject().getName()
+          + ": " + ev.getMessage());
+    }
+  }
+}
