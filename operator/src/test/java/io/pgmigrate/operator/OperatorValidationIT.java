@@ -3,46 +3,222 @@ package io.pgmigrate.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.fabric8.kubernetes.api.model.Event;
 import io.pgmigrate.operator.api.CheckOutcome;
 import io.pgmigrate.operator.api.CheckResult;
+import io.pgmigrate.operator.api.Method;
 import io.pgmigrate.operator.api.Phase;
 import io.pgmigrate.operator.api.PgMigration;
+import io.pgmigrate.operator.reconciler.Conditions;
 import io.pgmigrate.operator.testing.Fixtures;
+import io.pgmigrate.operator.testing.LogCapture;
 import io.pgmigrate.operator.testing.OperatorExtension;
 import io.pgmigrate.operator.testing.PostgresPair;
+import io.pgmigrate.operator.testing.PostgresServer;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The operator, running against a real API server, validating real PostgreSQL servers. */
+/**
+ * The operator, running against a real API server, validating real PostgreSQL servers: what a
+ * user sees in status, conditions and Events.
+ */
 @ExtendWith({PostgresPair.class, OperatorExtension.class})
 class OperatorValidationIT {
 
   @Test
   void healthyPairPassesEveryCheckAndMovesToMigrating(
       OperatorExtension.Env env, PostgresPair.Servers pg) {
-    pg.source().execute("postgres", "create database if_not_exists_app");
+    pg.source().execute("postgres", "create database healthy_app");
+    pg.source().execute("healthy_app",
+        "create table customers (id bigint primary key, name text)",
+        "insert into customers select g, 'c' || g from generate_series(1, 100) g");
     var m = Fixtures.migration(env.client(), env.namespace(), "healthy", pg.source(), pg.target());
-    m.getSpec().setDatabases(java.util.List.of("if_not_exists_app"));
+    m.getSpec().setDatabases(List.of("healthy_app"));
     env.client().resource(m).create();
 
     var done = awaitPhase(env, "healthy", Phase.Migrating);
     assertThat(done.getStatus().getChecks())
-        .isNotEmpty()
+        .hasSizeGreaterThan(20)
         .allSatisfy(c -> assertThat(c.getResult()).as(c.toString()).isEqualTo(CheckOutcome.Passed));
+    assertThat(check(done, "source.tls").getMessage()).contains("TLS").contains("verify-full");
+    assertThat(done.getStatus().getMethod()).isEqualTo(Method.CONTINUOUS);
     assertThat(done.getStatus().getProgress()).isEqualTo("0/1");
-    assertThat(env.client().v1().events().inNamespace(env.namespace()).list().getItems())
-        .extracting(e -> e.getReason())
+    assertThat(done.getStatus().getObservedGeneration()).isEqualTo(1L);
+    assertThat(done.getStatus().getStartedAt()).isNotBlank();
+    var validated = Conditions.get(done.getStatus().getConditions(), Conditions.VALIDATED);
+    assertThat(validated.getStatus()).isEqualTo("True");
+    assertThat(validated.getObservedGeneration()).isEqualTo(1L);
+    assertThat(done.getMetadata().getFinalizers()).isNotEmpty();
+    assertThat(events(env, "healthy")).extracting(Event::getReason)
         .contains("Validating", "Migrating");
+  }
+
+  @Test
+  void walLevelReplicaOnTheSourceFailsWithItsRemedy(
+      OperatorExtension.Env env, PostgresPair.Servers pg) {
+    try (var replicaOnly = PostgresServer.builder().name("replica-wal")
+        .set("wal_level", "replica").start()) {
+      var m = Fixtures.migration(env.client(), env.namespace(), "wal", replicaOnly, pg.target());
+      plaintext(m);
+      m.getSpec().setDatabases(List.of("postgres"));
+      env.client().resource(m).create();
+
+      var failed = awaitPhase(env, "wal", Phase.Failed);
+      var c = check(failed, "source.walLevel");
+      assertThat(c.getResult()).isEqualTo(CheckOutcome.Failed);
+      assertThat(c.getMessage()).contains("wal_level is replica");
+      assertThat(c.getRemedy()).contains("ALTER SYSTEM SET wal_level = logical");
+      assertThat(failed.getStatus().getMessage()).contains("source.walLevel");
+      var ready = Conditions.get(failed.getStatus().getConditions(), Conditions.READY);
+      assertThat(ready.getReason()).isEqualTo("ValidationFailed");
+      assertThat(events(env, "wal")).anySatisfy(e -> {
+        assertThat(e.getType()).isEqualTo("Warning");
+        assertThat(e.getReason()).isEqualTo("ValidationFailed");
+      });
+    }
+  }
+
+  @Test
+  void wrongPasswordIsAFailedCheckWithoutRetryLoopOrLeakedPassword(
+      OperatorExtension.Env env, PostgresPair.Servers pg) {
+    var wrong = "Wr0ng-pa55word-" + System.nanoTime();
+    var m = Fixtures.migration(env.client(), env.namespace(), "badpw", pg.source(), pg.target());
+    Fixtures.applySecret(env.client(),
+        Fixtures.credentials(env.namespace(), "badpw-source", PostgresServer.SUPERUSER, wrong));
+    env.client().resource(m).create();
+
+    var failed = awaitPhase(env, "badpw", Phase.Failed);
+    var c = check(failed, "source.connection");
+    assertThat(c.getResult()).isEqualTo(CheckOutcome.Failed);
+    assertThat(c.getMessage()).contains("password authentication failed");
+    assertThat(c.getRemedy()).contains("badpw-source");
+
+    // no crash loop: the resource and its events stay put
+    var version = failed.getMetadata().getResourceVersion();
+    var eventCount = events(env, "badpw").size();
+    await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(8)).until(() -> true);
+    var later = get(env, "badpw");
+    assertThat(later.getMetadata().getResourceVersion()).isEqualTo(version);
+    assertThat(events(env, "badpw")).hasSize(eventCount);
+
+    var statusYaml = env.client().getKubernetesSerialization().asYaml(later.getStatus());
+    assertThat(statusYaml).doesNotContain(wrong).doesNotContain(PostgresServer.SUPERUSER_PASSWORD);
+    assertThat(events(env, "badpw")).extracting(Event::getMessage)
+        .noneMatch(msg -> msg.contains(wrong) || msg.contains(PostgresServer.SUPERUSER_PASSWORD));
+    assertThat(LogCapture.lines()).isNotEmpty()
+        .noneMatch(l -> l.contains(wrong) || l.contains(PostgresServer.SUPERUSER_PASSWORD));
+  }
+
+  @Test
+  void missingSecretIsAFailedCheckAndARestartAfterTheFixContinues(
+      OperatorExtension.Env env, PostgresPair.Servers pg) {
+    var m = Fixtures.migration(env.client(), env.namespace(), "nosecret", pg.source(), pg.target());
+    m.getSpec().getTarget().getCredentialsSecret().setName("does-not-exist");
+    m.getSpec().setDatabases(List.of("postgres"));
+    env.client().resource(m).create();
+
+    var failed = awaitPhase(env, "nosecret", Phase.Failed);
+    var c = check(failed, "target.credentials");
+    assertThat(c.getResult()).isEqualTo(CheckOutcome.Failed);
+    assertThat(c.getMessage()).isEqualTo(
+        "Secret does-not-exist not found in namespace " + env.namespace());
+    assertThat(c.getRemedy()).contains("Create the Secret");
+    assertThat(check(failed, "target.connection").getMessage()).contains("no credentials");
+
+    // the user creates the Secret, then asks for a restart with the annotation
+    Fixtures.applySecret(env.client(), Fixtures.credentials(env.namespace(), "does-not-exist",
+        PostgresServer.SUPERUSER, PostgresServer.SUPERUSER_PASSWORD));
+    env.client().resources(PgMigration.class).inNamespace(env.namespace()).withName("nosecret")
+        .edit(x -> {
+          x.getMetadata().setAnnotations(Map.of(PgMigration.RESTART_ANNOTATION, "1"));
+          return x;
+        });
+    var migrating = awaitPhase(env, "nosecret", Phase.Migrating);
+    assertThat(migrating.getStatus().getRestartToken()).isEqualTo("1");
+    assertThat(check(migrating, "target.credentials").getResult()).isEqualTo(CheckOutcome.Passed);
+  }
+
+  @Test
+  void validateOnlyReportsAndStaysUntilFlipped(OperatorExtension.Env env, PostgresPair.Servers pg) {
+    var m = Fixtures.migration(env.client(), env.namespace(), "dryrun", pg.source(), pg.target());
+    m.getSpec().setValidateOnly(true);
+    m.getSpec().setDatabases(List.of("postgres"));
+    env.client().resource(m).create();
+
+    var validated = await().atMost(Duration.ofSeconds(60)).until(() -> get(env, "dryrun"),
+        x -> x.getStatus() != null && !x.getStatus().getChecks().isEmpty());
+    assertThat(validated.getStatus().getPhase()).isEqualTo(Phase.Validating);
+    assertThat(validated.getStatus().getMessage()).contains("validateOnly");
+    assertThat(Conditions.get(validated.getStatus().getConditions(), Conditions.READY).getReason())
+        .isEqualTo("ValidateOnly");
+    await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> true);
+    assertThat(get(env, "dryrun").getStatus().getPhase()).isEqualTo(Phase.Validating);
+
+    env.client().resources(PgMigration.class).inNamespace(env.namespace()).withName("dryrun")
+        .edit(x -> {
+          x.getSpec().setValidateOnly(false);
+          return x;
+        });
+    var started = awaitPhase(env, "dryrun", Phase.Migrating);
+    assertThat(started.getStatus().getObservedGeneration()).isEqualTo(2L);
+    assertThat(started.getStatus().getValidatedGeneration()).isEqualTo(2L);
+  }
+
+  @Test
+  void tableWithoutPrimaryKeyIsNamedAndReplicaIdentityFullLetsItPass(
+      OperatorExtension.Env env, PostgresPair.Servers pg) {
+    pg.source().execute("postgres", "create database nopk_app");
+    pg.source().execute("nopk_app",
+        "create schema audit",
+        "create table audit.\"Event Log\" (at timestamptz, what text)",
+        "create table public.orders (id int primary key)");
+    var m = Fixtures.migration(env.client(), env.namespace(), "nopk", pg.source(), pg.target());
+    m.getSpec().setDatabases(List.of("nopk_app"));
+    env.client().resource(m).create();
+
+    var failed = awaitPhase(env, "nopk", Phase.Failed);
+    var c = check(failed, "source.replicaIdentity");
+    assertThat(c.getResult()).isEqualTo(CheckOutcome.Failed);
+    assertThat(c.getMessage()).contains("nopk_app: audit.\"Event Log\"").doesNotContain("orders");
+    assertThat(c.getRemedy()).contains("replicaIdentityFull");
+
+    env.client().resources(PgMigration.class).inNamespace(env.namespace()).withName("nopk")
+        .edit(x -> {
+          x.getSpec().getReplication().setReplicaIdentityFull(true);
+          return x;
+        });
+    var migrating = awaitPhase(env, "nopk", Phase.Migrating);
+    assertThat(check(migrating, "source.replicaIdentity").getResult())
+        .isEqualTo(CheckOutcome.Warning);
+  }
+
+  static void plaintext(PgMigration m) {
+    for (var e : List.of(m.getSpec().getSource(), m.getSpec().getTarget())) {
+      e.setHost("127.0.0.1");
+      e.setSslMode(io.pgmigrate.operator.api.SslMode.PREFER);
+      e.setCaSecret(null);
+    }
+  }
+
+  static PgMigration get(OperatorExtension.Env env, String name) {
+    return env.client().resources(PgMigration.class).inNamespace(env.namespace())
+        .withName(name).get();
+  }
+
+  static List<Event> events(OperatorExtension.Env env, String name) {
+    return env.client().v1().events().inNamespace(env.namespace()).list().getItems().stream()
+        .filter(e -> name.equals(e.getInvolvedObject().getName()))
+        .toList();
   }
 
   static PgMigration awaitPhase(OperatorExtension.Env env, String name, Phase phase) {
     return await()
         .atMost(Duration.ofSeconds(60))
         .pollInterval(Duration.ofMillis(300))
-        .until(
-            () -> env.client().resources(PgMigration.class).inNamespace(env.namespace())
-                .withName(name).get(),
+        .until(() -> get(env, name),
             m -> m != null && m.getStatus() != null && m.getStatus().getPhase() == phase);
   }
 
