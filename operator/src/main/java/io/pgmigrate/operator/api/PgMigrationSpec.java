@@ -65,12 +65,15 @@ public class PgMigrationSpec {
           + " removes its replication objects and finishes (phase Ready).")
   private Boolean keepReplicating = true;
 
+  @Default("{}")
   @JsonPropertyDescription("Which roles are copied to the target.")
   private RolesSpec roles = new RolesSpec();
 
+  @Default("{}")
   @JsonPropertyDescription("Settings of the dump Pods.")
   private DumpSpec dump = new DumpSpec();
 
+  @Default("{}")
   @JsonPropertyDescription("Settings of logical replication (method continuous).")
   private ReplicationSpec replication = new ReplicationSpec();
 
