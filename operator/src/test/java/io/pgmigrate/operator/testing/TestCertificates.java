@@ -32,6 +32,11 @@ public record TestCertificates(Path dir, Path caCert, Path serverCert, Path serv
     }
   }
 
+  /** A second, unrelated CA and certificate: for tests that a wrong CA is refused. */
+  public static TestCertificates createOther() {
+    return create();
+  }
+
   static TestCertificates create() {
     try {
       var dir = Files.createTempDirectory("pgmigrate-certs-");

@@ -1,0 +1,153 @@
+package io.pgmigrate.operator;
+
+import static io.pgmigrate.operator.OperatorValidationIT.awaitPhase;
+import static io.pgmigrate.operator.OperatorValidationIT.check;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.pgmigrate.operator.api.CheckOutcome;
+import io.pgmigrate.operator.api.Method;
+import io.pgmigrate.operator.api.Phase;
+import io.pgmigrate.operator.api.SslMode;
+import io.pgmigrate.operator.testing.Fixtures;
+import io.pgmigrate.operator.testing.OperatorExtension;
+import io.pgmigrate.operator.testing.PostgresPair;
+import io.pgmigrate.operator.testing.PostgresServer;
+import io.pgmigrate.operator.testing.TestCertificates;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The pre-flight checks against real servers set up to trip each one, through the operator. */
+@ExtendWith({PostgresPair.class, OperatorExtension.class})
+class PreflightChecksIT {
+
+  @Test
+  void requireTlsAgainstAServerWithoutTlsFailsTheConnectionWithATlsRemedy(
+      OperatorExtension.Env env, PostgresPair.Servers pg) {
+    try (var plain = PostgresServer.builder().name("plain").start()) {
+      var m = Fixtures.migration(env.client(), env.namespace(), "notls", plain, pg.target());
+      m.getSpec().getSource().setHost("127.0.0.1");
+      m.getSpec().getSource().setSslMode(SslMode.REQUIRE);
+      m.getSpec().getSource().setCaSecret(null);
+      env.client().resource(m).create();
+      var c = check(awaitPhase(env, "notls", Phase.Failed), "source.connection");
+      assertThat(c.getResult()).isEqualTo(CheckOutcome.Failed);
+      assertThat(c.getMessage()).contains("does not support SSL");
+      assertThat(c.getRemedy()).contains("sslMode (require)");
+    }
+  }
+
+  @Test
+  void verifyFullWithAnotherCaFailsTheConnection(
+      OperatorExtension.Env env, PostgresPair.Servers pg) {
+    var foreign = createForeignCa();
+    env.client().resource(new SecretBuilder()
+        .withMetadata(new ObjectMetaBuilder().withName("foreign-ca").withNamespace(env.namespace()).build())
+        .withStringData(Map.of("ca.crt", foreign)).build()).serverSideApply();
+    var m = Fixtures.migration(env.client(), env.namespace(), "wrongca", pg.source(), pg.target());
+    m.getSpec().getTarget().getCaSecret().setName("foreign-ca");
+    env.client().resource(m).create();
+    var failed = awaitPhase(env, "wrongca", Phase.Failed);
+    var c = check(failed, "target.connection");
+    assertThat(c.getResult()).isEqualTo(CheckOutcome.Failed);
+    assertThat(c.getRemedy()).contains("caSecret");
+    assertThat(check(failed, "source.connection").getResult()).isEqualTo(CheckOutcome.Passed);
+  }
+
+  @Test
+  void nonSuperuserSourceFailsContinuousAndFallsBackToDumpWhenAllowed(
+      OperatorExtension.Env env, PostgresPair.Servers pg) {
+    pg.source().execute("postgres",
+        "create role app_reader login password 'reader-pw-123'",
+        "create database plain_app owner app_reader");
+    var m = Fixtures.migration(env.client(), env.namespace(), "nosuper", pg.source(), pg.target());
+    Fixtures.applySecret(env.client(),
+        Fixtures.credentials(env.namespace(), "nosuper-source", "app_reader", "reader-pw-123"));
+    m.getSpec().setDatabases(List.of("plain_app"));
+    env.client().resource(m).create();
+    var failed = awaitPhase(env, "nosuper", Phase.Failed);
+    var c = check(failed, "source.privileges");
+    assertThat(c.getResult()).isEqualTo(CheckOutcome.Failed);
+    assertThat(c.getMessage()).contains("app_reader is not a superuser");
+
+    var fallback = Fixtures.migration(env.client(), env.namespace(), "fallback", pg.source(),
+        pg.target());
+    Fixtures.applySecret(env.client(),
+        Fixtures.credentials(env.namespace(), "fallback-source", "app_reader", "reader-pw-123"));
+    fallback.getSpec().setDatabases(List.of("plain_app"));
+    fallback.getSpec().setFallbackToDump(true);
+    env.client().resource(fallback).create();
+    var migrating = awaitPhase(env, "fallback", Phase.Migrating);
+    assertThat(migrating.getStatus().getMethod()).isEqualTo(Method.DUMP);
+    assertThat(check(migrating, "source.privileges").getResult()).isEqualTo(CheckOutcome.Warning);
+  }
+
+  @Test
+  void theSameServerUnderTwoNamesIsRefused(OperatorExtension.Env env, PostgresPair.Servers pg) {
+    var m = Fixtures.migration(env.client(), env.namespace(), "twice", pg.source(), pg.source());
+    m.getSpec().getTarget().setHost("127.0.0.1");
+    m.getSpec().getTarget().setSslMode(SslMode.REQUIRE);
+    m.getSpec().getTarget().setCaSecret(null);
+    env.client().resource(m).create();
+    var c = check(awaitPhase(env, "twice", Phase.Failed), "sameServer");
+    assertThat(c.getResult()).isEqualTo(CheckOutcome.Failed);
+    assertThat(c.getMessage()).contains("same system identifier");
+  }
+
+  @Test
+  void exhaustedReplicationSlotsFail(OperatorExtension.Env env, PostgresPair.Servers pg) {
+    try (var small = PostgresServer.builder().name("oneslot")
+        .set("max_replication_slots", "1").start()) {
+      small.execute("postgres",
+          "select pg_create_logical_replication_slot('someone_elses', 'pgoutput')");
+      var m = Fixtures.migration(env.client(), env.namespace(), "slots", small, pg.target());
+      OperatorValidationIT.plaintext(m);
+      m.getSpec().setDatabases(List.of("postgres"));
+      env.client().resource(m).create();
+      var c = check(awaitPhase(env, "slots", Phase.Failed), "source.replicationSlots");
+      assertThat(c.getResult()).isEqualTo(CheckOutcome.Failed);
+      assertThat(c.getMessage()).contains("0 of max_replication_slots=1 free");
+    }
+  }
+
+  @Test
+  void namedDatabaseMissingOnTheSourceFails(OperatorExtension.Env env, PostgresPair.Servers pg) {
+    var m = Fixtures.migration(env.client(), env.namespace(), "missing", pg.source(), pg.target());
+    m.getSpec().setDatabases(List.of("postgres", "no_such_db"));
+    env.client().resource(m).create();
+    var c = check(awaitPhase(env, "missing", Phase.Failed), "databases");
+    assertThat(c.getMessage()).isEqualTo("not on the source: no_such_db");
+  }
+
+  @Test
+  void warningsForLargeObjectsUnloggedTablesAndANonEmptyTargetDoNotStopTheMigration(
+      OperatorExtension.Env env, PostgresPair.Servers pg) {
+    var db = "Quoted \"Db\"; drop";
+    var quoted = io.pgmigrate.operator.postgres.Sql.ident(db);
+    pg.source().execute("postgres", "create database " + quoted);
+    pg.source().execute(db,
+        "create extension hstore",
+        "create table kv (id int primary key, h hstore)",
+        "create unlogged table scratch (id int primary key)",
+        "select lo_from_bytea(0, 'blob')");
+    pg.target().execute("postgres", "create database " + quoted);
+    pg.target().execute(db, "create table leftover (id int primary key)");
+    var m = Fixtures.migration(env.client(), env.namespace(), "warnings", pg.source(), pg.target());
+    m.getSpec().setDatabases(List.of(db));
+    env.client().resource(m).create();
+    var migrating = awaitPhase(env, "warnings", Phase.Migrating);
+    assertThat(check(migrating, "source.largeObjects").getResult()).isEqualTo(CheckOutcome.Warning);
+    assertThat(check(migrating, "source.unloggedTables").getMessage()).contains("public.scratch");
+    assertThat(check(migrating, "target.emptyDatabases").getMessage()).contains("(1 tables)");
+    assertThat(check(migrating, "target.extensions").getResult()).isEqualTo(CheckOutcome.Passed);
+    assertThat(migrating.getStatus().getDatabases()).extracting(d -> d.getName())
+        .containsExactly(db);
+  }
+
+  private static String createForeignCa() {
+    return TestCertificates.createOther().caPem();
+  }
+}
