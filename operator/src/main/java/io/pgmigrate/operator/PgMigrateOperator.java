@@ -2,11 +2,8 @@ package io.pgmigrate.operator;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
-import io.pgmigrate.operator.checks.Validator;
 import io.pgmigrate.operator.postgres.PgConnector;
 import io.pgmigrate.operator.postgres.Timeouts;
-import io.pgmigrate.operator.reconciler.EventRecorder;
-import io.pgmigrate.operator.reconciler.KubernetesSecretLookup;
 import io.pgmigrate.operator.reconciler.PgMigrationReconciler;
 import java.time.Clock;
 import java.util.Set;
@@ -29,11 +26,7 @@ public final class PgMigrateOperator {
                     .withUseSSAToPatchPrimaryResource(true)
                     .withCloseClientOnStop(false)
                     .withStopOnInformerErrorDuringStartup(true));
-    var reconciler =
-        new PgMigrationReconciler(
-            new Validator(new KubernetesSecretLookup(client), new PgConnector(timeouts)),
-            new EventRecorder(client),
-            Clock.systemUTC());
+    var reconciler = PgMigrationReconciler.create(client, new PgConnector(timeouts), Clock.systemUTC());
     operator.register(
         reconciler,
         c -> {

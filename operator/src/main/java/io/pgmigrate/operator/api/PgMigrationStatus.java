@@ -23,6 +23,9 @@ public class PgMigrationStatus {
   @JsonPropertyDescription("The generation the pre-flight checks were last run for.")
   private Long validatedGeneration;
 
+  @JsonPropertyDescription("Major version of the target server, found by the checks.")
+  private Integer targetMajorVersion;
+
   @JsonPropertyDescription("The last pgmigrate.io/restart annotation value acted upon.")
   private String restartToken;
 
@@ -80,6 +83,14 @@ public class PgMigrationStatus {
 
   public void setValidatedGeneration(Long validatedGeneration) {
     this.validatedGeneration = validatedGeneration;
+  }
+
+  public Integer getTargetMajorVersion() {
+    return targetMajorVersion;
+  }
+
+  public void setTargetMajorVersion(Integer targetMajorVersion) {
+    this.targetMajorVersion = targetMajorVersion;
   }
 
   public String getRestartToken() {
@@ -164,6 +175,7 @@ public class PgMigrationStatus {
         && Objects.equals(observedGeneration, s.observedGeneration)
         && Objects.equals(validatedGeneration, s.validatedGeneration)
         && Objects.equals(restartToken, s.restartToken)
+        && Objects.equals(targetMajorVersion, s.targetMajorVersion)
         && Objects.equals(message, s.message)
         && Objects.equals(progress, s.progress)
         && Objects.equals(lag, s.lag)

@@ -94,7 +94,7 @@ public final class CheckEvaluator {
     checks.add(targetEmpty(dbs, target.contents()));
     checks.add(contentErrors(source.contentErrors(), target.contentErrors()));
     checks.removeIf(c -> c == null);
-    return new ValidationReport(List.copyOf(checks), method, dbs);
+    return new ValidationReport(List.copyOf(checks), method, dbs, dst.major());
   }
 
   static CheckResult credentials(EndpointObservation o) {

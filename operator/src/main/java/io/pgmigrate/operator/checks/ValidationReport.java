@@ -5,8 +5,16 @@ import io.pgmigrate.operator.api.CheckResult;
 import io.pgmigrate.operator.api.Method;
 import java.util.List;
 
-/** The outcome of the pre-flight checks: the report, the method to use and the databases. */
-public record ValidationReport(List<CheckResult> checks, Method method, List<String> databases) {
+/**
+ * The outcome of the pre-flight checks: the report, the method to use, the databases, and the
+ * target's major version (null when the target was not reached).
+ */
+public record ValidationReport(
+    List<CheckResult> checks, Method method, List<String> databases, Integer targetMajor) {
+
+  public ValidationReport(List<CheckResult> checks, Method method, List<String> databases) {
+    this(checks, method, databases, null);
+  }
 
   public List<CheckResult> failed() {
     return checks.stream().filter(c -> c.getResult() == CheckOutcome.Failed).toList();

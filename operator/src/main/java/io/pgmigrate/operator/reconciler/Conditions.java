@@ -11,6 +11,7 @@ public final class Conditions {
 
   public static final String VALIDATED = "Validated";
   public static final String READY = "Ready";
+  public static final String TARGET_PREPARED = "TargetPrepared";
 
   private Conditions() {}
 

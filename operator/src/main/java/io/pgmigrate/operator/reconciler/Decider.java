@@ -2,6 +2,7 @@ package io.pgmigrate.operator.reconciler;
 
 import io.pgmigrate.operator.api.CheckResult;
 import io.pgmigrate.operator.api.DatabaseStatus;
+import io.pgmigrate.operator.api.Method;
 import io.pgmigrate.operator.api.Phase;
 import io.pgmigrate.operator.api.PgMigration;
 import io.pgmigrate.operator.api.PgMigrationStatus;
@@ -71,6 +72,7 @@ public final class Decider {
     status.setChecks(new ArrayList<>(report.checks()));
     status.setValidatedGeneration(generation);
     status.setMethod(report.method());
+    status.setTargetMajorVersion(report.targetMajor());
     status.setDatabases(
         report.databases().stream().map(d -> new DatabaseStatus(d, "Pending")).collect(
             Collectors.toCollection(ArrayList::new)));
@@ -105,7 +107,9 @@ public final class Decider {
     var message =
         passed + "; migrating " + report.databases().size() + " database(s) with method "
             + report.method()
-            + " (the data copy itself is not part of this operator version yet)";
+            + (report.method() == Method.CONTINUOUS
+                ? " (logical replication is not part of this operator version yet)"
+                : "");
     status.setPhase(Phase.Migrating);
     status.setMessage(message);
     Conditions.set(status.getConditions(), Conditions.READY, "False", "Migrating", message,
@@ -134,6 +138,7 @@ public final class Decider {
     status.setDatabases(new ArrayList<>());
     status.setProgress(null);
     status.setLag(null);
+    status.getConditions().removeIf(c -> Conditions.TARGET_PREPARED.equals(c.getType()));
     Conditions.set(status.getConditions(), Conditions.VALIDATED, "Unknown", "Checking",
         "running the pre-flight checks", generation, now);
     Conditions.set(status.getConditions(), Conditions.READY, "False", "Validating",
@@ -150,6 +155,7 @@ public final class Decider {
     c.setObservedGeneration(s.getObservedGeneration());
     c.setValidatedGeneration(s.getValidatedGeneration());
     c.setRestartToken(s.getRestartToken());
+    c.setTargetMajorVersion(s.getTargetMajorVersion());
     c.setMessage(s.getMessage());
     c.setProgress(s.getProgress());
     c.setLag(s.getLag());

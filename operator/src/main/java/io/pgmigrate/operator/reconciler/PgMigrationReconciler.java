@@ -1,6 +1,21 @@
 package io.pgmigrate.operator.reconciler;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
+import io.pgmigrate.operator.api.Method;
+import io.pgmigrate.operator.api.Phase;
+import io.pgmigrate.operator.dump.DumpPods;
+import io.pgmigrate.operator.postgres.CopyVerification;
+import io.pgmigrate.operator.postgres.PgConnector;
+import io.pgmigrate.operator.postgres.TargetPreparation;
+import java.util.ArrayList;
+import java.util.List;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -27,13 +42,45 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
   private static final Logger log = LoggerFactory.getLogger(PgMigrationReconciler.class);
 
   private final Validator validator;
+  private final DumpStep dump;
   private final EventRecorder events;
+  private final KubernetesClient client;
   private final Clock clock;
 
-  public PgMigrationReconciler(Validator validator, EventRecorder events, Clock clock) {
+  PgMigrationReconciler(
+      Validator validator, DumpStep dump, EventRecorder events, KubernetesClient client,
+      Clock clock) {
     this.validator = validator;
+    this.dump = dump;
     this.events = events;
+    this.client = client;
     this.clock = clock;
+  }
+
+  /** The reconciler with its production collaborators. */
+  public static PgMigrationReconciler create(
+      KubernetesClient client, PgConnector connector, Clock clock) {
+    var secrets = new KubernetesSecretLookup(client);
+    return new PgMigrationReconciler(
+        new Validator(secrets, connector),
+        new DumpStep(secrets, new TargetPreparation(connector), new CopyVerification(connector),
+            client),
+        new EventRecorder(client),
+        client,
+        clock);
+  }
+
+  @Override
+  public List<EventSource<?, PgMigration>> prepareEventSources(
+      EventSourceContext<PgMigration> context) {
+    // dump Pods, observed through an informer: their status changes trigger a reconcile
+    var pods =
+        InformerEventSourceConfiguration.from(Pod.class, PgMigration.class)
+            .withLabelSelector(DumpPods.MANAGED_BY + "=" + DumpPods.OPERATOR)
+            .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(PgMigration.class))
+            .withNamespacesInheritedFromController()
+            .build();
+    return List.of(new InformerEventSource<>(pods, context));
   }
 
   @Override
@@ -44,36 +91,61 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
     }
     var now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
     var decision = Decider.decide(resource, report, now);
+    var status = decision.status();
+    var toRecord = new ArrayList<>(decision.events());
+    var before = resource.getStatus() == null ? null : resource.getStatus().getPhase();
+    if (before == Phase.Failed && status.getPhase() == Phase.Validating) {
+      // a restart: the Pods of the failed run must not count against the new one
+      deletePods(resource);
+    }
+    if (status.getPhase() == Phase.Migrating && status.getMethod() == Method.DUMP
+        && report == null) {
+      var pods = context.getSecondaryResources(Pod.class).stream()
+          .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+          .toList();
+      toRecord.addAll(dump.run(resource, status, pods, now));
+    }
 
-    if (!decision.status().equals(resource.getStatus())) {
+    if (!status.equals(resource.getStatus())) {
       var fresh = new PgMigration();
       fresh.setMetadata(
           new ObjectMetaBuilder()
               .withName(resource.getMetadata().getName())
               .withNamespace(resource.getMetadata().getNamespace())
               .build());
-      fresh.setStatus(decision.status());
+      fresh.setStatus(status);
       PrimaryUpdateAndCacheUtils.ssaPatchStatusAndCacheResource(resource, fresh, context);
-      var before = resource.getStatus() == null ? null : resource.getStatus().getPhase();
-      if (before != decision.status().getPhase()) {
+      if (before != status.getPhase()) {
         log.info(
             "{}/{}: {} -> {}: {}", resource.getMetadata().getNamespace(),
-            resource.getMetadata().getName(), before, decision.status().getPhase(),
-            decision.status().getMessage());
+            resource.getMetadata().getName(), before, status.getPhase(), status.getMessage());
       }
     }
-    decision.events().forEach(e -> events.record(resource, e));
+    toRecord.forEach(e -> events.record(resource, e));
     var control = UpdateControl.<PgMigration>noUpdate();
+    if (before == Phase.Validating && status.getPhase() == Phase.Migrating) {
+      // the next step (preparing the target) runs in its own pass, after this status is seen
+      return control.rescheduleAfter(Decider.NOW);
+    }
     return decision.requeueAfter() == null ? control : control.rescheduleAfter(decision.requeueAfter());
   }
 
   @Override
   public DeleteControl cleanup(PgMigration resource, Context<PgMigration> context) {
-    // the methods create replication objects and Pods; until then there is nothing of ours on
-    // either server, and data already copied stays on the target
+    // stop running copies (garbage collection of owned Pods needs a controller manager, and
+    // should not be what stops a copy); data already copied stays on the target
+    var deleted = deletePods(resource);
     log.info(
-        "{}/{}: deleted; nothing left to clean up", resource.getMetadata().getNamespace(),
-        resource.getMetadata().getName());
+        "{}/{}: deleted; stopped {} dump Pod(s)", resource.getMetadata().getNamespace(),
+        resource.getMetadata().getName(), deleted);
     return DeleteControl.defaultDelete();
+  }
+
+  private int deletePods(PgMigration resource) {
+    var deleted =
+        client.pods().inNamespace(resource.getMetadata().getNamespace())
+            .withLabel(DumpPods.MIGRATION_UID, resource.getMetadata().getUid())
+            .delete();
+    return deleted == null ? 0 : deleted.size();
   }
 }

@@ -19,8 +19,9 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
- * Per test class: a namespace of its own on the shared real API server, and the operator, built
- * exactly as Main builds it, watching that namespace. On a failed test it prints the
+ * Per test class: a namespace of its own on the shared real API server, the operator, built
+ * exactly as Main builds it, watching that namespace, and a {@link TestKubelet} running the
+ * namespace's Pods. On a failed test it prints the
  * PgMigrations' status and the namespace's Events.
  */
 public final class OperatorExtension
@@ -48,6 +49,12 @@ public final class OperatorExtension
             + "-" + UUID.randomUUID().toString().substring(0, 6);
     Namespace ns = new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build();
     api.client().resource(ns).create();
+    // what the controller manager would do: the namespace's default ServiceAccount, which the
+    // ServiceAccount admission plugin wants before it admits Pods
+    api.client().serviceAccounts().inNamespace(namespace).resource(
+        new io.fabric8.kubernetes.api.model.ServiceAccountBuilder().withNewMetadata()
+            .withName("default").endMetadata().build()).create();
+    var kubelet = new TestKubelet(api.client(), namespace).start();
     var operator =
         PgMigrateOperator.create(
             api.client(),
@@ -57,6 +64,7 @@ public final class OperatorExtension
     var store = context.getStore(NS);
     store.put("env", new Env(api, namespace));
     store.put("operator", operator);
+    store.put("kubelet", kubelet);
   }
 
   @Override
@@ -65,6 +73,10 @@ public final class OperatorExtension
     var operator = store.get("operator", Operator.class);
     if (operator != null) {
       operator.stop();
+    }
+    var kubelet = store.get("kubelet", TestKubelet.class);
+    if (kubelet != null) {
+      kubelet.close();
     }
   }
 

@@ -1,0 +1,116 @@
+package io.pgmigrate.operator.dump;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.pgmigrate.operator.api.DatabaseStatus;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Decides, from the dump Pods that exist, what each database's state is and which Pods to
+ * create next. Pure: Pods in, plan out. A failed Pod is never restarted or updated; the retry is
+ * a new Pod with the next attempt number, until {@code maxAttempts}.
+ */
+public final class DumpPlanner {
+
+  /** What the reconciler sees of one dump Pod. */
+  public record PodView(String name, int attempt, String phase, String message) {
+
+    public static PodView of(Pod pod) {
+      var labels = pod.getMetadata().getLabels();
+      int attempt = Integer.parseInt(labels.getOrDefault(DumpPods.ATTEMPT, "1"));
+      var status = pod.getStatus();
+      var phase = status == null || status.getPhase() == null ? "Pending" : status.getPhase();
+      String message = null;
+      if (status != null && status.getContainerStatuses() != null) {
+        for (var cs : status.getContainerStatuses()) {
+          var terminated = cs.getState() == null ? null : cs.getState().getTerminated();
+          if (terminated != null && terminated.getExitCode() != null && terminated.getExitCode() != 0) {
+            var text = terminated.getMessage() == null ? "" : terminated.getMessage().strip();
+            message = "exit code " + terminated.getExitCode()
+                + (text.isEmpty() ? "" : ": " + lastLines(text, 6));
+          }
+        }
+      }
+      if (message == null && status != null && status.getMessage() != null) {
+        message = status.getMessage();
+      }
+      return new PodView(pod.getMetadata().getName(), attempt, phase, message);
+    }
+  }
+
+  /** What to do next. */
+  public record Plan(
+      List<DatabaseStatus> databases, List<Create> create, int done, String failure) {
+
+    public boolean allDone() {
+      return failure == null && done == databases.size();
+    }
+  }
+
+  /** A Pod to create: database and attempt. */
+  public record Create(String database, int attempt) {}
+
+  private DumpPlanner() {}
+
+  public static Plan plan(
+      List<DatabaseStatus> current, Map<String, List<PodView>> podsByDatabase, int maxAttempts) {
+    var databases = new ArrayList<DatabaseStatus>();
+    var create = new ArrayList<Create>();
+    int done = 0;
+    String failure = null;
+    for (var db : current) {
+      var next = new DatabaseStatus(db.getName(), db.getPhase());
+      next.setTablesTotal(db.getTablesTotal());
+      next.setTablesSynced(db.getTablesSynced());
+      var pods = podsByDatabase.getOrDefault(db.getName(), List.of());
+      var latest = pods.stream().max(Comparator.comparingInt(PodView::attempt));
+      if (latest.isEmpty()) {
+        next.setPhase("Copying");
+        next.setMessage("starting attempt 1 of " + maxAttempts);
+        create.add(new Create(db.getName(), 1));
+      } else {
+        var pod = latest.get();
+        next.setPod(pod.name());
+        switch (pod.phase()) {
+          case "Succeeded" -> {
+            next.setPhase("Done");
+            next.setMessage("copied" + (pod.attempt() > 1 ? " on attempt " + pod.attempt() : ""));
+            done++;
+          }
+          case "Failed" -> {
+            if (pod.attempt() < maxAttempts) {
+              next.setPhase("Copying");
+              next.setMessage("attempt " + pod.attempt() + " failed (" + pod.message()
+                  + "); retrying, attempt " + (pod.attempt() + 1) + " of " + maxAttempts);
+              create.add(new Create(db.getName(), pod.attempt() + 1));
+              next.setPod(null);
+            } else {
+              next.setPhase("Failed");
+              next.setMessage("failed " + maxAttempts + " times; last error: " + pod.message());
+              if (failure == null) {
+                failure = "copying database " + db.getName() + " failed " + maxAttempts
+                    + " times; last error: " + pod.message();
+              }
+            }
+          }
+          default -> {
+            next.setPhase("Copying");
+            next.setMessage("attempt " + pod.attempt() + " of " + maxAttempts + ": pod "
+                + pod.phase());
+          }
+        }
+      }
+      databases.add(next);
+    }
+    return new Plan(databases, create, done, failure);
+  }
+
+  static String lastLines(String text, int n) {
+    var lines = text.lines().toList();
+    var tail = lines.subList(Math.max(0, lines.size() - n), lines.size());
+    var joined = String.join(" | ", tail);
+    return joined.length() > 600 ? joined.substring(joined.length() - 600) : joined;
+  }
+}

@@ -1,0 +1,225 @@
+package io.pgmigrate.operator.dump;
+
+import io.fabric8.kubernetes.api.model.Capabilities;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.pgmigrate.operator.api.Endpoint;
+import io.pgmigrate.operator.api.PgMigration;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Builds the Pod that copies one database with pg_dump and pg_restore. Pure: the same input
+ * gives the same Pod. Connection settings come through environment variables, the user names
+ * and passwords through Secret references; the command is a fixed script that names no
+ * database, host or credential.
+ */
+public final class DumpPods {
+
+  public static final String MANAGED_BY = "app.kubernetes.io/managed-by";
+  public static final String OPERATOR = "pgmigrate-operator";
+  public static final String MIGRATION_UID = "pgmigrate.io/migration-uid";
+  public static final String DATABASE_HASH = "pgmigrate.io/database-hash";
+  public static final String DATABASE = "pgmigrate.io/database";
+  public static final String ATTEMPT = "pgmigrate.io/attempt";
+  public static final String CONTAINER = "dump";
+  /** UID and GID of the postgres user in the official postgres images. */
+  static final long POSTGRES_UID = 999;
+
+  /**
+   * The fixed script every dump Pod runs. With JOBS > 1 it dumps in directory format with
+   * parallel jobs to scratch space, then restores in parallel; with JOBS = 1 it streams
+   * pg_dump's custom format straight into pg_restore, needing no scratch space.
+   */
+  static final String SCRIPT =
+      """
+      set -euo pipefail
+      src() {
+        PGHOST="$SRC_HOST" PGPORT="$SRC_PORT" PGUSER="$SRC_USER" PGPASSWORD="$SRC_PASSWORD" \\
+        PGSSLMODE="$SRC_SSLMODE" PGSSLROOTCERT="${SRC_SSLROOTCERT:-}" PGDATABASE="$DATABASE" \\
+        PGAPPNAME=pgmigrate-dump "$@"
+      }
+      dst() {
+        PGHOST="$DST_HOST" PGPORT="$DST_PORT" PGUSER="$DST_USER" PGPASSWORD="$DST_PASSWORD" \\
+        PGSSLMODE="$DST_SSLMODE" PGSSLROOTCERT="${DST_SSLROOTCERT:-}" \\
+        PGOPTIONS="-c maintenance_work_mem=${RESTORE_MAINTENANCE_WORK_MEM:-256MB} -c synchronous_commit=off" \\
+        PGAPPNAME=pgmigrate-restore "$@"
+      }
+      read -r -a restore_flags <<< "${RESTORE_FLAGS:-}"
+      echo "copying database with $JOBS job(s)"
+      if [ "$JOBS" -gt 1 ]; then
+        rm -rf "$SCRATCH/dump"
+        src pg_dump --format=directory --jobs="$JOBS" --file="$SCRATCH/dump"
+        dst pg_restore --exit-on-error --jobs="$JOBS" "${restore_flags[@]}" --dbname="$DST_DBNAME" "$SCRATCH/dump"
+        rm -rf "$SCRATCH/dump"
+      else
+        src pg_dump --format=custom | dst pg_restore --exit-on-error "${restore_flags[@]}" --dbname="$DST_DBNAME"
+      fi
+      echo "done"
+      """;
+
+  private DumpPods() {}
+
+  /** What one dump Pod copies. */
+  public record Request(
+      PgMigration migration, String database, int attempt, String image, int jobs,
+      boolean withOwners) {}
+
+  public static Pod build(Request r) {
+    var m = r.migration();
+    var spec = m.getSpec();
+    var dump = spec.getDump();
+    var env = new ArrayList<EnvVar>();
+    env.add(value("DATABASE", r.database()));
+    env.add(value("DST_DBNAME", conninfoDbname(r.database())));
+    env.add(value("JOBS", Integer.toString(r.jobs())));
+    env.add(value("SCRATCH", "/scratch"));
+    env.add(value("RESTORE_FLAGS", r.withOwners() ? "" : "--no-owner --no-acl"));
+    var volumes = new ArrayList<Volume>();
+    var mounts = new ArrayList<VolumeMount>();
+    volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
+    mounts.add(new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build());
+    if (r.jobs() > 1) {
+      var scratch = new VolumeBuilder().withName("scratch").withNewEmptyDir();
+      if (dump.getScratchSize() != null && !dump.getScratchSize().isBlank()) {
+        scratch.withSizeLimit(new Quantity(dump.getScratchSize()));
+      }
+      volumes.add(scratch.endEmptyDir().build());
+      mounts.add(new VolumeMountBuilder().withName("scratch").withMountPath("/scratch").build());
+    }
+    endpoint("SRC", "source", spec.getSource(), env, volumes, mounts);
+    endpoint("DST", "target", spec.getTarget(), env, volumes, mounts);
+
+    var container =
+        new ContainerBuilder()
+            .withName(CONTAINER)
+            .withImage(r.image())
+            .withCommand("bash", "-c", SCRIPT)
+            .withEnv(env)
+            .withVolumeMounts(mounts)
+            .withTerminationMessagePolicy("FallbackToLogsOnError")
+            .withSecurityContext(
+                new SecurityContextBuilder()
+                    .withAllowPrivilegeEscalation(false)
+                    .withReadOnlyRootFilesystem(true)
+                    .withRunAsNonRoot(true)
+                    .withCapabilities(new Capabilities(null, List.of("ALL")))
+                    .build());
+    if (dump.getResources() != null) {
+      container.withResources(dump.getResources());
+    }
+    var meta = m.getMetadata();
+    return new PodBuilder()
+        .withNewMetadata()
+        .withName(podName(m, r.database(), r.attempt()))
+        .withNamespace(meta.getNamespace())
+        .withLabels(Map.of(
+            MANAGED_BY, OPERATOR,
+            MIGRATION_UID, meta.getUid(),
+            DATABASE_HASH, hash(r.database()),
+            ATTEMPT, Integer.toString(r.attempt())))
+        .withAnnotations(Map.of(DATABASE, r.database()))
+        .withOwnerReferences(
+            new OwnerReferenceBuilder()
+                .withApiVersion(m.getApiVersion())
+                .withKind(m.getKind())
+                .withName(meta.getName())
+                .withUid(meta.getUid())
+                .withController(true)
+                .withBlockOwnerDeletion(true)
+                .build())
+        .endMetadata()
+        .withNewSpec()
+        .withRestartPolicy("Never")
+        .withAutomountServiceAccountToken(false)
+        .withEnableServiceLinks(false)
+        .withNewSecurityContext()
+        .withRunAsNonRoot(true)
+        .withRunAsUser(POSTGRES_UID)
+        .withRunAsGroup(POSTGRES_UID)
+        .withFsGroup(POSTGRES_UID)
+        .withNewSeccompProfile()
+        .withType("RuntimeDefault")
+        .endSeccompProfile()
+        .endSecurityContext()
+        .withContainers(container.build())
+        .withVolumes(volumes)
+        .endSpec()
+        .build();
+  }
+
+  private static void endpoint(
+      String prefix, String side, Endpoint e, List<EnvVar> env, List<Volume> volumes,
+      List<VolumeMount> mounts) {
+    var creds = e.getCredentialsSecret();
+    env.add(value(prefix + "_HOST", e.getHost()));
+    env.add(value(prefix + "_PORT", Integer.toString(e.portOrDefault())));
+    env.add(secret(prefix + "_USER", creds.getName(), creds.getUsernameKey()));
+    env.add(secret(prefix + "_PASSWORD", creds.getName(), creds.getPasswordKey()));
+    env.add(value(prefix + "_SSLMODE", e.sslModeOrDefault().libpqName()));
+    if (e.sslModeOrDefault().verifiesCertificate() && e.getCaSecret() != null) {
+      var volume = side + "-ca";
+      volumes.add(new VolumeBuilder().withName(volume).withNewSecret()
+          .withSecretName(e.getCaSecret().getName())
+          .addNewItem().withKey(e.getCaSecret().getKey()).withPath("ca.crt").endItem()
+          .withDefaultMode(0444)
+          .endSecret().build());
+      mounts.add(new VolumeMountBuilder().withName(volume).withMountPath("/certs/" + side)
+          .withReadOnly(true).build());
+      env.add(value(prefix + "_SSLROOTCERT", "/certs/" + side + "/ca.crt"));
+    }
+  }
+
+  /**
+   * pg_restore takes the target database as a connection string; a name such as {@code a=b}
+   * would otherwise be read as one. Quoted as libpq wants: dbname='...' with \ and ' escaped.
+   */
+  static String conninfoDbname(String database) {
+    return "dbname='" + database.replace("\\", "\\\\").replace("'", "\\'") + "'";
+  }
+
+  private static EnvVar value(String name, String value) {
+    return new EnvVarBuilder().withName(name).withValue(value).build();
+  }
+
+  private static EnvVar secret(String name, String secret, String key) {
+    return new EnvVarBuilder().withName(name).withNewValueFrom().withNewSecretKeyRef()
+        .withName(secret).withKey(key).endSecretKeyRef().endValueFrom().build();
+  }
+
+  /** A DNS-1123 Pod name: the migration's name (shortened), the database's hash, the attempt. */
+  public static String podName(PgMigration m, String database, int attempt) {
+    var base = m.getMetadata().getName().toLowerCase(Locale.ROOT);
+    if (base.length() > 40) {
+      base = base.substring(0, 40).replaceAll("-+$", "");
+    }
+    return base + "-dump-" + hash(database) + "-" + attempt;
+  }
+
+  /** A short, stable, label-safe hash of a database name (names may hold any character). */
+  public static String hash(String database) {
+    try {
+      var digest = MessageDigest.getInstance("SHA-256")
+          .digest(database.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 5);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

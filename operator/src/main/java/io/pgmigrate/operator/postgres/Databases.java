@@ -1,0 +1,98 @@
+package io.pgmigrate.operator.postgres;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Creating target databases, and the row counts that verify a copy. */
+public final class Databases {
+
+  /** Encoding, locale and owner of a source database. */
+  public record Definition(
+      String name, String encoding, String collate, String ctype, String localeProvider,
+      String icuLocale, String owner) {}
+
+  private Databases() {}
+
+  public static Definition definition(Connection source, String name) throws SQLException {
+    var provider = source.getMetaData().getDatabaseMajorVersion() >= 15
+        ? "d.datlocprovider::text, d.daticulocale" : "'c'::text, null::text";
+    try (var ps = source.prepareStatement(
+        "select pg_catalog.pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, " + provider
+            + ", pg_catalog.pg_get_userbyid(d.datdba) from pg_catalog.pg_database d where d.datname = ?")) {
+      ps.setString(1, name);
+      try (var rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new SQLException("database " + name + " does not exist on the source", "3D000");
+        }
+        return new Definition(name, rs.getString(1), rs.getString(2), rs.getString(3),
+            rs.getString(4), rs.getString(5), rs.getString(6));
+      }
+    }
+  }
+
+  /** Creates the database on the target unless it exists; true when it was created. */
+  public static boolean createIfMissing(Connection target, Definition d) throws SQLException {
+    try (var ps = target.prepareStatement("select 1 from pg_catalog.pg_database where datname = ?")) {
+      ps.setString(1, d.name());
+      try (var rs = ps.executeQuery()) {
+        if (rs.next()) {
+          return false;
+        }
+      }
+    }
+    boolean ownerExists;
+    try (var ps = target.prepareStatement("select 1 from pg_catalog.pg_roles where rolname = ?")) {
+      ps.setString(1, d.owner());
+      try (var rs = ps.executeQuery()) {
+        ownerExists = rs.next();
+      }
+    }
+    var format = new StringBuilder(
+        "CREATE DATABASE %I TEMPLATE template0 ENCODING %L LC_COLLATE %L LC_CTYPE %L");
+    var values = new ArrayList<>(List.of(d.name(), d.encoding(), d.collate(), d.ctype()));
+    if ("i".equals(d.localeProvider()) && target.getMetaData().getDatabaseMajorVersion() >= 15) {
+      format.append(" LOCALE_PROVIDER icu ICU_LOCALE %L");
+      values.add(d.icuLocale());
+    }
+    if (ownerExists) {
+      format.append(" OWNER %I");
+      values.add(d.owner());
+    }
+    var placeholders = String.join(", ", values.stream().map(v -> "?::text").toList());
+    Roles.execute(target, "select pg_catalog.format('" + format + "', " + placeholders + ")",
+        values.toArray(String[]::new));
+    return true;
+  }
+
+  /** Exact row counts of every user table (partition leaves and plain tables), by qualified name. */
+  public static Map<String, Long> rowCounts(Connection c) throws SQLException {
+    var tables = new ArrayList<String[]>();
+    try (var st = c.createStatement();
+        var rs = st.executeQuery(
+            """
+            select n.nspname, c.relname from pg_catalog.pg_class c
+            join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+            where c.relkind = 'r' and c.relpersistence <> 't'
+              and n.nspname not in ('pg_catalog', 'information_schema')
+              and n.nspname not like 'pg\\_toast%'
+            order by 1, 2
+            """)) {
+      while (rs.next()) {
+        tables.add(new String[] {rs.getString(1), rs.getString(2)});
+      }
+    }
+    var counts = new LinkedHashMap<String, Long>();
+    for (var t : tables) {
+      try (var st = c.createStatement();
+          var rs = st.executeQuery("select count(*) from only " + Sql.qualified(t[0], t[1]))) {
+        rs.next();
+        counts.put(t[0] + "." + t[1], rs.getLong(1));
+      }
+    }
+    return counts;
+  }
+}

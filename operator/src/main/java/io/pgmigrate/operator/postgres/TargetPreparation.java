@@ -1,0 +1,49 @@
+package io.pgmigrate.operator.postgres;
+
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/** Readies the target before data arrives: roles first, then the databases. Safe to repeat. */
+public final class TargetPreparation {
+
+  private final PgConnector connector;
+
+  public TargetPreparation(PgConnector connector) {
+    this.connector = connector;
+  }
+
+  /**
+   * Copies roles (unless {@code migrateRoles} is false) and creates each missing database with
+   * the source's encoding, locale and owner. Returns a summary for status.
+   */
+  public String prepare(
+      ConnectionSpec source, ConnectionSpec target, List<String> databases, boolean migrateRoles,
+      Set<String> excludeRoles) throws SQLException {
+    var summary = new ArrayList<String>();
+    try (var src = connector.open(source);
+        var dst = connector.open(target)) {
+      if (migrateRoles) {
+        var exclude = new HashSet<>(excludeRoles);
+        exclude.add(source.user());
+        var roles = Roles.read(src, exclude);
+        var names = new HashSet<String>();
+        roles.forEach(r -> names.add(r.name()));
+        var result = Roles.apply(dst, roles, Roles.memberships(src, names));
+        summary.add(result.summary());
+      } else {
+        summary.add("roles not copied (roles.migrate is false)");
+      }
+      int created = 0;
+      for (var db : databases) {
+        if (Databases.createIfMissing(dst, Databases.definition(src, db))) {
+          created++;
+        }
+      }
+      summary.add(created + " database(s) created on the target");
+    }
+    return String.join("; ", summary);
+  }
+}

@@ -1,0 +1,174 @@
+package io.pgmigrate.operator.reconciler;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.pgmigrate.operator.api.DatabaseStatus;
+import io.pgmigrate.operator.api.Phase;
+import io.pgmigrate.operator.api.PgMigration;
+import io.pgmigrate.operator.api.PgMigrationStatus;
+import io.pgmigrate.operator.checks.Logins;
+import io.pgmigrate.operator.checks.SecretLookup;
+import io.pgmigrate.operator.dump.DumpPlanner;
+import io.pgmigrate.operator.dump.DumpPods;
+import io.pgmigrate.operator.postgres.CopyVerification;
+import io.pgmigrate.operator.postgres.TargetPreparation;
+import io.pgmigrate.operator.reconciler.Decision.Event;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Migrating phase of the dump method: prepare the target (roles, databases), run one dump
+ * Pod per database with retries, then verify row counts and finish. Mutates the status it is
+ * given and returns the Events to record.
+ */
+final class DumpStep {
+
+  static final int MAX_ATTEMPTS = 3;
+
+  private final SecretLookup secrets;
+  private final TargetPreparation preparation;
+  private final CopyVerification verification;
+  private final KubernetesClient client;
+
+  DumpStep(
+      SecretLookup secrets, TargetPreparation preparation, CopyVerification verification,
+      KubernetesClient client) {
+    this.secrets = secrets;
+    this.preparation = preparation;
+    this.verification = verification;
+    this.client = client;
+  }
+
+  List<Event> run(PgMigration m, PgMigrationStatus status, List<Pod> pods, Instant now) {
+    var events = new ArrayList<Event>();
+    var generation = m.getMetadata().getGeneration();
+    var namespace = m.getMetadata().getNamespace();
+    var spec = m.getSpec();
+    var databases = status.getDatabases().stream().map(DatabaseStatus::getName).toList();
+
+    var prepared = Conditions.get(status.getConditions(), Conditions.TARGET_PREPARED);
+    if (prepared == null || !"True".equals(prepared.getStatus())) {
+      var source = Logins.resolve(secrets, namespace, spec.getSource());
+      var target = Logins.resolve(secrets, namespace, spec.getTarget());
+      if (source.error() != null || target.error() != null) {
+        fail(status, "CredentialsMissing",
+            source.error() != null ? source.error() : target.error(), generation, now, events);
+        return events;
+      }
+      try {
+        var summary = preparation.prepare(source.spec(), target.spec(), databases,
+            spec.getRoles().isMigrate(), new HashSet<>(spec.getRoles().getExclude()));
+        Conditions.set(status.getConditions(), Conditions.TARGET_PREPARED, "True", "Prepared",
+            summary, generation, now);
+        events.add(new Event(false, "TargetPrepared", summary));
+      } catch (SQLException e) {
+        fail(status, "PreparationFailed", "preparing the target (roles, databases): "
+            + e.getMessage(), generation, now, events);
+        return events;
+      }
+    }
+
+    Map<String, List<DumpPlanner.PodView>> byDatabase = new HashMap<>();
+    for (var pod : pods) {
+      var db = pod.getMetadata().getAnnotations() == null ? null
+          : pod.getMetadata().getAnnotations().get(DumpPods.DATABASE);
+      if (db != null) {
+        byDatabase.computeIfAbsent(db, k -> new ArrayList<>()).add(DumpPlanner.PodView.of(pod));
+      }
+    }
+    var plan = DumpPlanner.plan(status.getDatabases(), byDatabase, MAX_ATTEMPTS);
+    var image = spec.getDump().getImage() == null || spec.getDump().getImage().isBlank()
+        ? "postgres:" + status.getTargetMajorVersion()
+        : spec.getDump().getImage();
+    for (var c : plan.create()) {
+      var pod = DumpPods.build(new DumpPods.Request(m, c.database(), c.attempt(), image,
+          spec.getDump().jobsOrDefault(), spec.getRoles().isMigrate()));
+      try {
+        client.pods().inNamespace(namespace).resource(pod).create();
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409) {
+          throw e;
+        }
+        // created by an earlier pass whose status write was lost: the informer will show it
+      }
+      plan.databases().stream().filter(d -> d.getName().equals(c.database())).findFirst()
+          .ifPresent(d -> d.setPod(pod.getMetadata().getName()));
+    }
+    status.setDatabases(new ArrayList<>(plan.databases()));
+    status.setProgress(plan.done() + "/" + plan.databases().size());
+
+    if (plan.failure() != null) {
+      fail(status, "DumpFailed", plan.failure(), generation, now, events);
+      return events;
+    }
+    if (!plan.allDone()) {
+      status.setMessage("copying with pg_dump/pg_restore: " + plan.done() + "/"
+          + plan.databases().size() + " database(s) done");
+      return events;
+    }
+    return verify(m, status, now, events);
+  }
+
+  private List<Event> verify(PgMigration m, PgMigrationStatus status, Instant now,
+      List<Event> events) {
+    var generation = m.getMetadata().getGeneration();
+    var namespace = m.getMetadata().getNamespace();
+    var source = Logins.resolve(secrets, namespace, m.getSpec().getSource());
+    var target = Logins.resolve(secrets, namespace, m.getSpec().getTarget());
+    if (source.error() != null || target.error() != null) {
+      fail(status, "CredentialsMissing",
+          source.error() != null ? source.error() : target.error(), generation, now, events);
+      return events;
+    }
+    var mismatches = new ArrayList<String>();
+    int tables = 0;
+    for (var db : status.getDatabases()) {
+      try {
+        var result = verification.verify(source.spec(), target.spec(), db.getName());
+        tables += result.tables();
+        db.setTablesTotal(result.tables());
+        db.setTablesSynced(result.tables() - result.mismatches().size());
+        if (result.mismatches().isEmpty()) {
+          db.setMessage("copied and verified: row counts of " + result.tables()
+              + " table(s) match");
+        } else {
+          db.setPhase("Failed");
+          db.setMessage("row counts differ: " + String.join("; ", result.mismatches()));
+          result.mismatches().forEach(x -> mismatches.add(db.getName() + ": " + x));
+        }
+      } catch (SQLException e) {
+        mismatches.add(db.getName() + ": could not verify: " + e.getMessage());
+      }
+    }
+    if (!mismatches.isEmpty()) {
+      var text = "verification failed: " + String.join("; ", mismatches);
+      fail(status, "VerificationFailed", text.length() > 1000 ? text.substring(0, 997) + "..."
+          : text, generation, now, events);
+      return events;
+    }
+    var message = status.getDatabases().size() + " database(s) copied and verified (row counts"
+        + " of " + tables + " table(s) match)";
+    status.setPhase(Phase.Ready);
+    status.setCompletedAt(now.toString());
+    status.setMessage(message);
+    Conditions.set(status.getConditions(), Conditions.READY, "True", "Migrated", message,
+        generation, now);
+    events.add(new Event(false, "Ready", message));
+    return events;
+  }
+
+  private static void fail(PgMigrationStatus status, String reason, String message,
+      Long generation, Instant now, List<Event> events) {
+    status.setPhase(Phase.Failed);
+    status.setMessage(message);
+    Conditions.set(status.getConditions(), Conditions.READY, "False", reason, message,
+        generation, now);
+    events.add(new Event(true, reason, message));
+  }
+}

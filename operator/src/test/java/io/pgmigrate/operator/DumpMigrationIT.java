@@ -1,0 +1,252 @@
+package io.pgmigrate.operator;
+
+import static io.pgmigrate.operator.OperatorValidationIT.awaitPhase;
+import static io.pgmigrate.operator.OperatorValidationIT.check;
+import static io.pgmigrate.operator.OperatorValidationIT.events;
+import static io.pgmigrate.operator.OperatorValidationIT.get;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.pgmigrate.operator.api.CheckOutcome;
+import io.pgmigrate.operator.api.Method;
+import io.pgmigrate.operator.api.Phase;
+import io.pgmigrate.operator.api.PgMigration;
+import io.pgmigrate.operator.dump.DumpPods;
+import io.pgmigrate.operator.postgres.Sql;
+import io.pgmigrate.operator.testing.Contents;
+import io.pgmigrate.operator.testing.Fixtures;
+import io.pgmigrate.operator.testing.OperatorExtension;
+import io.pgmigrate.operator.testing.PostgresPair;
+import io.pgmigrate.operator.testing.PostgresServer;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The dump method end to end: the operator on a real API server, dump Pods run by the test
+ * kubelet with Debian's pg_dump and pg_restore, real PostgreSQL on both sides.
+ */
+@ExtendWith({PostgresPair.class, OperatorExtension.class})
+class DumpMigrationIT {
+
+  static final String QUOTED_DB = "Weird \"db\"; drop database x; --";
+
+  static void richSource(PostgresServer src) {
+    src.execute("postgres",
+        "create role dump_owner nologin",
+        "create role dump_app login password 'app-pw-4711' connection limit 7",
+        "grant dump_owner to dump_app",
+        "alter role dump_app set statement_timeout = '5s'",
+        "create database dump_shop owner dump_owner",
+        "create database " + Sql.ident(QUOTED_DB),
+        "create database dump_excluded");
+    src.execute("dump_shop",
+        "create schema sales authorization dump_owner",
+        "create schema audit",
+        "create type sales.status as enum ('new', 'paid', 'shipped')",
+        "create table sales.customers (id bigserial primary key, name text not null,"
+            + " profile jsonb)",
+        "create table sales.\"Order Items\" (id bigserial primary key,"
+            + " customer_id bigint references sales.customers(id), state sales.status,"
+            + " amount numeric(12,2))",
+        "alter table sales.\"Order Items\" owner to dump_owner",
+        "create table audit.log (at timestamptz default now(), what text)",
+        "create sequence sales.invoice_no start 1000",
+        "select nextval('sales.invoice_no') from generate_series(1, 42)",
+        "create view sales.big_orders as select * from sales.\"Order Items\" where amount > 100",
+        "create function audit.note() returns trigger language plpgsql as $$"
+            + " begin insert into audit.log(what) values (tg_op || ' ' || new.id); return new; end $$",
+        "create trigger order_audit after insert on sales.\"Order Items\""
+            + " for each row execute function audit.note()",
+        "insert into sales.customers (name, profile) select 'c' || g,"
+            + " jsonb_build_object('tier', g % 3, 'tags', jsonb_build_array('a', g))"
+            + " from generate_series(1, 500) g",
+        "insert into sales.\"Order Items\" (customer_id, state, amount) select 1 + g % 500,"
+            + " (array['new','paid','shipped'])[1 + g % 3]::sales.status, g * 1.5"
+            + " from generate_series(1, 2000) g",
+        "select lo_from_bytea(0, 'a large object''s bytes')");
+    src.execute(QUOTED_DB,
+        "create table \"Mixed Case\" (\"Key\" int primary key, \"va'lue\" text)",
+        "insert into \"Mixed Case\" select g, 'v' || g from generate_series(1, 50) g");
+    src.execute("dump_excluded", "create table t (id int)");
+  }
+
+  @Test
+  void copiesIncludedDatabasesRolesAndEverythingInThemThenVerifiesAndIsReady(
+      OperatorExtension.Env env, PostgresPair.Servers pg) throws Exception {
+    richSource(pg.source());
+    var m = Fixtures.migration(env.client(), env.namespace(), "dump-all", pg.source(), pg.target());
+    m.getSpec().setMethod(Method.DUMP);
+    m.getSpec().getDump().setJobs(2);
+    m.getSpec().setDatabases(List.of("dump_shop", QUOTED_DB, "dump_excluded"));
+    m.getSpec().setExcludeDatabases(List.of("dump_excluded"));
+    env.client().resource(m).create();
+
+    var ready = await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
+        .until(() -> get(env, "dump-all"), x -> x.getStatus() != null
+            && (x.getStatus().getPhase() == Phase.Ready || x.getStatus().getPhase() == Phase.Failed));
+    assertThat(ready.getStatus().getPhase()).as(ready.getStatus().getMessage()).isEqualTo(Phase.Ready);
+    assertThat(ready.getStatus().getProgress()).isEqualTo("2/2");
+    assertThat(ready.getStatus().getCompletedAt()).isNotBlank();
+    assertThat(ready.getStatus().getMessage()).contains("2 database(s) copied and verified");
+    assertThat(ready.getStatus().getDatabases()).allSatisfy(d -> {
+      assertThat(d.getPhase()).isEqualTo("Done");
+      assertThat(d.getPod()).startsWith("dump-all-dump-");
+      assertThat(d.getMessage()).contains("row counts");
+    });
+    assertThat(check(ready, "source.largeObjects").getResult()).isEqualTo(CheckOutcome.Passed);
+
+    for (var db : List.of("dump_shop", QUOTED_DB)) {
+      assertThat(Contents.tables(pg.target(), db)).as(db)
+          .isNotEmpty().isEqualTo(Contents.tables(pg.source(), db));
+      assertThat(Contents.sequences(pg.target(), db)).as(db)
+          .isEqualTo(Contents.sequences(pg.source(), db));
+      assertThat(Contents.objects(pg.target(), db)).as(db)
+          .isEqualTo(Contents.objects(pg.source(), db));
+    }
+    assertThat(Contents.sequences(pg.target(), "dump_shop")).containsEntry("sales.invoice_no", "1041");
+    assertThat(Contents.databases(pg.target())).doesNotContain("dump_excluded");
+    // roles: attributes, settings, membership, and the password hash (the app can log in)
+    assertThat(Contents.query(pg.target(), "postgres",
+        "select r.rolname, r.rolconnlimit || ' ' || r.rolcanlogin || ' '"
+            + " || coalesce(array_to_string(s.setconfig, ','), '') from pg_roles r"
+            + " left join pg_db_role_setting s on s.setrole = r.oid and s.setdatabase = 0"
+            + " where rolname like 'dump\\_%'"))
+        .containsEntry("dump_app", "7 true statement_timeout=5s")
+        .containsEntry("dump_owner", "-1 false ");
+    assertThat(Contents.query(pg.target(), "postgres",
+        "select pg_has_role('dump_app', 'dump_owner', 'member')::text, ''")).containsKey("true");
+    var props = new Properties();
+    props.setProperty("user", "dump_app");
+    props.setProperty("password", "app-pw-4711");
+    try (var c = DriverManager.getConnection(pg.target().jdbcUrl("dump_shop"), props)) {
+      assertThat(c.isValid(5)).isTrue();
+    }
+    assertThat(Contents.query(pg.target(), "dump_shop",
+        "select tableowner, '' from pg_tables where tablename = 'Order Items'")).containsKey("dump_owner");
+    assertThat(events(env, "dump-all")).extracting(Event::getReason)
+        .contains("Validating", "Migrating", "TargetPrepared", "Ready");
+  }
+
+  @Test
+  void streamsWithOneJobAndTheDumpPodIsRestrictedAndHoldsNoPassword(
+      OperatorExtension.Env env, PostgresPair.Servers pg) {
+    pg.source().execute("postgres", "create database dump_pipe");
+    pg.source().execute("dump_pipe", "create table t (id int primary key, v text)",
+        "insert into t select g, md5(g::text) from generate_series(1, 1000) g");
+    var m = Fixtures.migration(env.client(), env.namespace(), "pipe", pg.source(), pg.target());
+    m.getSpec().setMethod(Method.DUMP);
+    m.getSpec().getDump().setJobs(1);
+    m.getSpec().setDatabases(List.of("dump_pipe"));
+    env.client().resource(m).create();
+    var ready = awaitPhase(env, "pipe", Phase.Ready);
+    assertThat(Contents.tables(pg.target(), "dump_pipe")).isEqualTo(Contents.tables(pg.source(), "dump_pipe"));
+
+    Pod pod = env.client().pods().inNamespace(env.namespace())
+        .withName(ready.getStatus().getDatabases().get(0).getPod()).get();
+    var text = env.client().getKubernetesSerialization().asYaml(pod.getSpec());
+    assertThat(text).doesNotContain(PostgresServer.SUPERUSER_PASSWORD);
+    var container = pod.getSpec().getContainers().get(0);
+    assertThat(container.getImage()).isEqualTo("postgres:15");
+    assertThat(String.join(" ", container.getCommand())).doesNotContain("dump_pipe")
+        .doesNotContain(pg.source().host() + ":" + pg.source().port());
+    assertThat(container.getEnv()).filteredOn(e -> e.getName().endsWith("_PASSWORD"))
+        .hasSize(2).allSatisfy(e -> {
+          assertThat(e.getValue()).isNull();
+          assertThat(e.getValueFrom().getSecretKeyRef().getName()).startsWith("pipe-");
+        });
+    assertThat(pod.getSpec().getVolumes()).extracting(v -> v.getName()).doesNotContain("scratch");
+    assertThat(container.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+    assertThat(container.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+    assertThat(container.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+    assertThat(pod.getSpec().getSecurityContext().getRunAsNonRoot()).isTrue();
+    assertThat(pod.getSpec().getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+    assertThat(pod.getSpec().getAutomountServiceAccountToken()).isFalse();
+    assertThat(pod.getMetadata().getOwnerReferences()).singleElement()
+        .satisfies(o -> assertThat(o.getUid()).isEqualTo(ready.getMetadata().getUid()));
+  }
+
+  @Test
+  void aRestoreTheTargetRefusesIsRetriedThenFailsWithPgRestoresError(
+      OperatorExtension.Env env, PostgresPair.Servers pg) {
+    pg.source().execute("postgres", "create database dump_conflict");
+    pg.source().execute("dump_conflict", "create table items (id int primary key)");
+    pg.target().execute("postgres", "create database dump_conflict");
+    pg.target().execute("dump_conflict", "create table items (other text)");
+    var m = Fixtures.migration(env.client(), env.namespace(), "conflict", pg.source(), pg.target());
+    m.getSpec().setMethod(Method.DUMP);
+    m.getSpec().setDatabases(List.of("dump_conflict"));
+    env.client().resource(m).create();
+
+    var failed = await().atMost(Duration.ofMinutes(2)).until(() -> get(env, "conflict"),
+        x -> x.getStatus() != null && x.getStatus().getPhase() == Phase.Failed);
+    assertThat(check(failed, "target.emptyDatabases").getResult()).isEqualTo(CheckOutcome.Warning);
+    var db = failed.getStatus().getDatabases().get(0);
+    assertThat(db.getPhase()).isEqualTo("Failed");
+    assertThat(db.getPod()).endsWith("-3");
+    assertThat(failed.getStatus().getMessage())
+        .contains("failed 3 times")
+        .contains("relation \"items\" already exists");
+    assertThat(env.client().pods().inNamespace(env.namespace())
+        .withLabel(DumpPods.MIGRATION_UID, failed.getMetadata().getUid()).list().getItems())
+        .hasSize(3)
+        .allSatisfy(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Failed"));
+    assertThat(events(env, "conflict")).anySatisfy(e -> {
+      assertThat(e.getReason()).isEqualTo("DumpFailed");
+      assertThat(e.getType()).isEqualTo("Warning");
+    });
+  }
+
+  @Test
+  void aDatabaseMissingOnTheSourceCreatesNothing(OperatorExtension.Env env, PostgresPair.Servers pg) {
+    var m = Fixtures.migration(env.client(), env.namespace(), "nodb", pg.source(), pg.target());
+    m.getSpec().setMethod(Method.DUMP);
+    m.getSpec().setDatabases(List.of("dump_nowhere", "postgres"));
+    env.client().resource(m).create();
+    var failed = awaitPhase(env, "nodb", Phase.Failed);
+    assertThat(check(failed, "databases").getMessage()).contains("dump_nowhere");
+    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4)).until(() -> true);
+    assertThat(env.client().pods().inNamespace(env.namespace())
+        .withLabel(DumpPods.MIGRATION_UID, failed.getMetadata().getUid()).list().getItems()).isEmpty();
+    assertThat(Contents.databases(pg.target())).doesNotContain("dump_nowhere");
+  }
+
+  @Test
+  void deletingTheMigrationDuringADumpDeletesItsPods(
+      OperatorExtension.Env env, PostgresPair.Servers pg) throws Exception {
+    pg.source().execute("postgres", "create database dump_blocked");
+    pg.source().execute("dump_blocked", "create table held (id int primary key)");
+    // an open transaction holds an exclusive lock, so pg_dump waits inside the Pod
+    try (var lock = pg.source().connect("dump_blocked")) {
+      lock.setAutoCommit(false);
+      lock.createStatement().execute("lock table held in access exclusive mode");
+      var m = Fixtures.migration(env.client(), env.namespace(), "stopme", pg.source(), pg.target());
+      m.getSpec().setMethod(Method.DUMP);
+      m.getSpec().setDatabases(List.of("dump_blocked"));
+      env.client().resource(m).create();
+      var uid = await().atMost(Duration.ofSeconds(60)).until(() -> {
+        var pods = env.client().pods().inNamespace(env.namespace())
+            .withLabel(DumpPods.MANAGED_BY, DumpPods.OPERATOR).list().getItems().stream()
+            .filter(p -> p.getMetadata().getName().startsWith("stopme-")
+                && p.getStatus() != null && "Running".equals(p.getStatus().getPhase()))
+            .toList();
+        return pods.isEmpty() ? null : pods.get(0).getMetadata().getLabels().get(DumpPods.MIGRATION_UID);
+      }, x -> x != null);
+      env.client().resources(PgMigration.class).inNamespace(env.namespace()).withName("stopme").delete();
+      await().atMost(Duration.ofSeconds(30)).until(() ->
+          env.client().pods().inNamespace(env.namespace()).withLabel(DumpPods.MIGRATION_UID, uid)
+              .list().getItems().isEmpty()
+              && get(env, "stopme") == null);
+      // the pg_dump the Pod ran is gone from the source too
+      await().atMost(Duration.ofSeconds(20)).until(() -> Contents.query(pg.source(), "postgres",
+          "select count(*)::text, '' from pg_stat_activity where application_name = 'pgmigrate-dump'")
+          .containsKey("0"));
+      lock.rollback();
+    }
+  }
+}
