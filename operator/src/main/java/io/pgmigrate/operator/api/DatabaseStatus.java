@@ -26,6 +26,11 @@ public class DatabaseStatus {
   @JsonPropertyDescription("The dump Pod working on this database.")
   private String pod;
 
+  @JsonPropertyDescription(
+      "True when the operator created this database on the target, so a retry may drop and"
+          + " create it again; a database that existed before is never dropped.")
+  private Boolean createdOnTarget;
+
   @JsonPropertyDescription("What is happening or what went wrong.")
   private String message;
 
@@ -84,6 +89,18 @@ public class DatabaseStatus {
     this.pod = pod;
   }
 
+  public Boolean getCreatedOnTarget() {
+    return createdOnTarget;
+  }
+
+  public void setCreatedOnTarget(Boolean createdOnTarget) {
+    this.createdOnTarget = createdOnTarget;
+  }
+
+  public boolean isCreatedOnTarget() {
+    return Boolean.TRUE.equals(createdOnTarget);
+  }
+
   public String getMessage() {
     return message;
   }
@@ -101,6 +118,7 @@ public class DatabaseStatus {
         && Objects.equals(tablesSynced, d.tablesSynced)
         && Objects.equals(lagBytes, d.lagBytes)
         && Objects.equals(pod, d.pod)
+        && Objects.equals(createdOnTarget, d.createdOnTarget)
         && Objects.equals(message, d.message);
   }
 

@@ -64,6 +64,7 @@ public final class DumpPlanner {
       var next = new DatabaseStatus(db.getName(), db.getPhase());
       next.setTablesTotal(db.getTablesTotal());
       next.setTablesSynced(db.getTablesSynced());
+      next.setCreatedOnTarget(db.getCreatedOnTarget());
       var pods = podsByDatabase.getOrDefault(db.getName(), List.of());
       var latest = pods.stream().max(Comparator.comparingInt(PodView::attempt));
       if (latest.isEmpty()) {

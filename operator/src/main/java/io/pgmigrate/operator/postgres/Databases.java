@@ -68,6 +68,13 @@ public final class Databases {
     return true;
   }
 
+  /** Drops a database, ending its sessions (PostgreSQL 13 and later). */
+  static void drop(Connection target, String name) throws SQLException {
+    var force = target.getMetaData().getDatabaseMajorVersion() >= 13 ? " WITH (FORCE)" : "";
+    Roles.execute(target, "select pg_catalog.format('DROP DATABASE IF EXISTS %I" + force + "', ?::text)",
+        name);
+  }
+
   /** Exact row counts of every user table (partition leaves and plain tables), by qualified name. */
   public static Map<String, Long> rowCounts(Connection c) throws SQLException {
     var tables = new ArrayList<String[]>();

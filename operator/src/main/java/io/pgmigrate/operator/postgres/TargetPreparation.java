@@ -15,11 +15,14 @@ public final class TargetPreparation {
     this.connector = connector;
   }
 
+  /** What preparing did: a summary for status, and the databases it created. */
+  public record Result(String summary, java.util.Set<String> createdDatabases) {}
+
   /**
    * Copies roles (unless {@code migrateRoles} is false) and creates each missing database with
-   * the source's encoding, locale and owner. Returns a summary for status.
+   * the source's encoding, locale and owner.
    */
-  public String prepare(
+  public Result prepare(
       ConnectionSpec source, ConnectionSpec target, List<String> databases, boolean migrateRoles,
       Set<String> excludeRoles) throws SQLException {
     var summary = new ArrayList<String>();
@@ -36,14 +39,28 @@ public final class TargetPreparation {
       } else {
         summary.add("roles not copied (roles.migrate is false)");
       }
-      int created = 0;
+      var created = new java.util.TreeSet<String>();
       for (var db : databases) {
         if (Databases.createIfMissing(dst, Databases.definition(src, db))) {
-          created++;
+          created.add(db);
         }
       }
-      summary.add(created + " database(s) created on the target");
+      summary.add(created.size() + " database(s) created on the target");
+      return new Result(String.join("; ", summary), created);
     }
-    return String.join("; ", summary);
+  }
+
+  /**
+   * Drops a database the operator created, with whatever a failed attempt left in it, and
+   * creates it again empty, so the next attempt starts clean.
+   */
+  public void recreate(ConnectionSpec source, ConnectionSpec target, String database)
+      throws SQLException {
+    try (var src = connector.open(source);
+        var dst = connector.open(target)) {
+      var definition = Databases.definition(src, database);
+      Databases.drop(dst, database);
+      Databases.createIfMissing(dst, definition);
+    }
   }
 }

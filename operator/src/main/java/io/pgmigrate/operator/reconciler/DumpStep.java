@@ -62,11 +62,14 @@ final class DumpStep {
         return events;
       }
       try {
-        var summary = preparation.prepare(source.spec(), target.spec(), databases,
+        var result = preparation.prepare(source.spec(), target.spec(), databases,
             spec.getRoles().isMigrate(), new HashSet<>(spec.getRoles().getExclude()));
+        for (var db : status.getDatabases()) {
+          db.setCreatedOnTarget(result.createdDatabases().contains(db.getName()));
+        }
         Conditions.set(status.getConditions(), Conditions.TARGET_PREPARED, "True", "Prepared",
-            summary, generation, now);
-        events.add(new Event(false, "TargetPrepared", summary));
+            result.summary(), generation, now);
+        events.add(new Event(false, "TargetPrepared", result.summary()));
       } catch (SQLException e) {
         fail(status, "PreparationFailed", "preparing the target (roles, databases): "
             + e.getMessage(), generation, now, events);
@@ -87,6 +90,32 @@ final class DumpStep {
         ? "postgres:" + status.getTargetMajorVersion()
         : spec.getDump().getImage();
     for (var c : plan.create()) {
+      var db = plan.databases().stream().filter(d -> d.getName().equals(c.database()))
+          .findFirst().orElseThrow();
+      var name = DumpPods.podName(m, c.database(), c.attempt());
+      if (client.pods().inNamespace(namespace).withName(name).get() != null) {
+        // created by an earlier pass that the informer has not shown yet: nothing to do
+        db.setPod(name);
+        continue;
+      }
+      if (c.attempt() > 1 && db.isCreatedOnTarget()) {
+        // a failed attempt leaves objects behind that make the next restore fail: start over
+        // from an empty database, which is only allowed because the operator created it
+        var source = Logins.resolve(secrets, namespace, spec.getSource());
+        var target = Logins.resolve(secrets, namespace, spec.getTarget());
+        try {
+          if (source.spec() == null || target.spec() == null) {
+            throw new SQLException(source.error() != null ? source.error() : target.error());
+          }
+          preparation.recreate(source.spec(), target.spec(), c.database());
+        } catch (SQLException e) {
+          fail(status, "PreparationFailed", "emptying database " + c.database()
+              + " on the target for attempt " + c.attempt() + ": " + e.getMessage(), generation,
+              now, events);
+          status.setDatabases(new ArrayList<>(plan.databases()));
+          return events;
+        }
+      }
       var pod = DumpPods.build(new DumpPods.Request(m, c.database(), c.attempt(), image,
           spec.getDump().jobsOrDefault(), spec.getRoles().isMigrate()));
       try {
@@ -97,8 +126,7 @@ final class DumpStep {
         }
         // created by an earlier pass whose status write was lost: the informer will show it
       }
-      plan.databases().stream().filter(d -> d.getName().equals(c.database())).findFirst()
-          .ifPresent(d -> d.setPod(pod.getMetadata().getName()));
+      db.setPod(pod.getMetadata().getName());
     }
     status.setDatabases(new ArrayList<>(plan.databases()));
     status.setProgress(plan.done() + "/" + plan.databases().size());

@@ -31,7 +31,7 @@ public final class OperatorExtension
       ExtensionContext.Namespace.create(OperatorExtension.class);
 
   /** What a test gets: the client, its namespace, the kubeconfig for kubectl. */
-  public record Env(KubeApi api, String namespace) {
+  public record Env(KubeApi api, String namespace, TestKubelet kubelet) {
     public KubernetesClient client() {
       return api.client();
     }
@@ -54,6 +54,7 @@ public final class OperatorExtension
     api.client().serviceAccounts().inNamespace(namespace).resource(
         new io.fabric8.kubernetes.api.model.ServiceAccountBuilder().withNewMetadata()
             .withName("default").endMetadata().build()).create();
+
     var kubelet = new TestKubelet(api.client(), namespace).start();
     var operator =
         PgMigrateOperator.create(
@@ -62,7 +63,7 @@ public final class OperatorExtension
             new Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(20)));
     operator.start();
     var store = context.getStore(NS);
-    store.put("env", new Env(api, namespace));
+    store.put("env", new Env(api, namespace, kubelet));
     store.put("operator", operator);
     store.put("kubelet", kubelet);
   }

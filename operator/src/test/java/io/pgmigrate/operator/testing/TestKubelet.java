@@ -47,6 +47,8 @@ public final class TestKubelet implements AutoCloseable {
   private final ExecutorService runner = Executors.newCachedThreadPool();
   private final Map<String, Process> running = new ConcurrentHashMap<>();
   private final Set<String> seen = ConcurrentHashMap.newKeySet();
+  /** Mount points this kubelet made on the host; removed only when it closes (see run). */
+  private final Set<Path> mountPoints = ConcurrentHashMap.newKeySet();
   private final AtomicInteger started = new AtomicInteger();
   private final Path root;
   private SharedIndexInformer<Pod> informer;
@@ -55,7 +57,9 @@ public final class TestKubelet implements AutoCloseable {
     this.client = client;
     this.namespace = namespace;
     try {
-      this.root = Files.createTempDirectory("pgmigrate-kubelet-");
+      // not under /tmp: a Pod's /tmp volume is mounted over /tmp before the other volumes
+      var base = Files.createDirectories(Path.of("target").toAbsolutePath());
+      this.root = Files.createTempDirectory(base, "kubelet-");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -83,6 +87,11 @@ public final class TestKubelet implements AutoCloseable {
       }
     });
     return this;
+  }
+
+  /** True while the container of the Pod with this UID runs. */
+  public boolean isRunning(String podUid) {
+    return running.containsKey(podUid);
   }
 
   /** How many Pods this kubelet has started. */
@@ -155,7 +164,6 @@ public final class TestKubelet implements AutoCloseable {
     var setup = new StringBuilder("set -e\n");
     var readOnly = container.getSecurityContext() != null
         && Boolean.TRUE.equals(container.getSecurityContext().getReadOnlyRootFilesystem());
-    var mountPoints = new ArrayList<Path>();
     for (var m : container.getVolumeMounts()) {
       var target = Path.of(m.getMountPath());
       if (!Files.exists(target)) {
@@ -194,14 +202,9 @@ public final class TestKubelet implements AutoCloseable {
     if (!process.waitFor(10, TimeUnit.MINUTES)) {
       process.destroyForcibly();
     }
+    // the host's mount point directories stay until close(): removing one would detach the
+    // volume from every other Pod's namespace that mounts it there
     var stillOurs = running.remove(pod.getMetadata().getUid()) != null;
-    for (var mp : mountPoints) {
-      try {
-        Files.deleteIfExists(mp);
-      } catch (IOException busy) {
-        // another Pod's namespace still mounts it
-      }
-    }
     if (!stillOurs) {
       return; // the Pod was deleted while running
     }
@@ -313,6 +316,13 @@ public final class TestKubelet implements AutoCloseable {
       p.destroyForcibly();
     });
     runner.shutdownNow();
+    for (var mp : mountPoints) {
+      try {
+        Files.deleteIfExists(mp);
+      } catch (IOException ignored) {
+        // not empty or still in use: leave it
+      }
+    }
     PostgresServer.deleteTree(root);
   }
 }
