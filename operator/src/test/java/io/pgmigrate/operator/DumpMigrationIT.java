@@ -211,6 +211,52 @@ class DumpMigrationIT {
   }
 
   @Test
+  void aRetryStartsFromAnEmptyDatabaseWhenTheOperatorCreatedIt(
+      OperatorExtension.Env env, PostgresPair.Servers pg) {
+    // the first restore fails half way, after tables exist on the target: a check constraint
+    // calls a function that, only on the target server, fails the first time it runs there (a
+    // sequence in the target's postgres database counts the calls, through dblink, outside
+    // the restore's transaction)
+    var target = pg.target();
+    target.execute("postgres", "create sequence if not exists dump_retry_calls");
+    pg.source().execute("postgres", "create database dump_retry");
+    pg.source().execute("dump_retry",
+        "create extension dblink",
+        "create function first_time_fails(v int) returns boolean language plpgsql as $$"
+            + " begin"
+            + "  if current_setting('port')::int = " + target.port() + " and (select n from"
+            + "   public.dblink('host=127.0.0.1 port=" + target.port() + " dbname=postgres user="
+            + PostgresServer.SUPERUSER + " password=" + PostgresServer.SUPERUSER_PASSWORD + "',"
+            + "   'select nextval(''dump_retry_calls'')') as t(n bigint)) = 1 then"
+            + "   raise exception 'planned failure of the first restore';"
+            + "  end if;"
+            + "  return true;"
+            + " end $$",
+        "create table first (id int primary key)",
+        "insert into first select generate_series(1, 10)",
+        "create table second (id int primary key check (first_time_fails(id)))",
+        "insert into second select generate_series(1, 10)");
+    var m = Fixtures.migration(env.client(), env.namespace(), "retry", pg.source(), target);
+    m.getSpec().setMethod(Method.DUMP);
+    m.getSpec().getDump().setJobs(1);
+    m.getSpec().setDatabases(List.of("dump_retry"));
+    env.client().resource(m).create();
+
+    var ready = await().atMost(Duration.ofMinutes(2)).until(() -> get(env, "retry"),
+        x -> x.getStatus() != null
+            && (x.getStatus().getPhase() == Phase.Ready || x.getStatus().getPhase() == Phase.Failed));
+    assertThat(ready.getStatus().getPhase()).as(ready.getStatus().getMessage()).isEqualTo(Phase.Ready);
+    var db = ready.getStatus().getDatabases().get(0);
+    assertThat(db.getPod()).endsWith("-2");
+    assertThat(db.getMessage()).contains("row counts");
+    assertThat(db.getCreatedOnTarget()).isTrue();
+    assertThat(Contents.tables(target, "dump_retry")).isEqualTo(Contents.tables(pg.source(), "dump_retry"));
+    // one call failed the first attempt; the second attempt checked all 10 rows
+    assertThat(Contents.query(target, "postgres", "select last_value::text, '' from dump_retry_calls"))
+        .containsKey("11");
+  }
+
+  @Test
   void aDatabaseMissingOnTheSourceCreatesNothing(OperatorExtension.Env env, PostgresPair.Servers pg) {
     var m = Fixtures.migration(env.client(), env.namespace(), "nodb", pg.source(), pg.target());
     m.getSpec().setMethod(Method.DUMP);
