@@ -214,12 +214,16 @@ class OperatorValidationIT {
         .toList();
   }
 
+  /** Waits for the phase; gives up at once when the migration fails instead. */
   static PgMigration awaitPhase(OperatorExtension.Env env, String name, Phase phase) {
-    return await()
-        .atMost(Duration.ofSeconds(60))
+    var m = await()
+        .atMost(Duration.ofSeconds(90))
         .pollInterval(Duration.ofMillis(300))
         .until(() -> get(env, name),
-            m -> m != null && m.getStatus() != null && m.getStatus().getPhase() == phase);
+            x -> x != null && x.getStatus() != null
+                && (x.getStatus().getPhase() == phase || x.getStatus().getPhase() == Phase.Failed));
+    assertThat(m.getStatus().getPhase()).as(m.getStatus().getMessage()).isEqualTo(phase);
+    return m;
   }
 
   static CheckResult check(PgMigration m, String name) {

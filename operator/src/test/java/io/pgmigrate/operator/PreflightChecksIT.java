@@ -62,7 +62,11 @@ class PreflightChecksIT {
       OperatorExtension.Env env, PostgresPair.Servers pg) {
     pg.source().execute("postgres",
         "create role app_reader login password 'reader-pw-123'",
+        "create role fallback_clerk login password 'clerk-pw'",
         "create database plain_app owner app_reader");
+    pg.source().execute("plain_app", "set role app_reader",
+        "create table notes (id int primary key, body text)",
+        "insert into notes values (1, 'kept')");
     var m = Fixtures.migration(env.client(), env.namespace(), "nosuper", pg.source(), pg.target());
     Fixtures.applySecret(env.client(),
         Fixtures.credentials(env.namespace(), "nosuper-source", "app_reader", "reader-pw-123"));
@@ -80,9 +84,15 @@ class PreflightChecksIT {
     fallback.getSpec().setDatabases(List.of("plain_app"));
     fallback.getSpec().setFallbackToDump(true);
     env.client().resource(fallback).create();
-    var migrating = awaitPhase(env, "fallback", Phase.Migrating);
-    assertThat(migrating.getStatus().getMethod()).isEqualTo(Method.DUMP);
-    assertThat(check(migrating, "source.privileges").getResult()).isEqualTo(CheckOutcome.Warning);
+    var ready = awaitPhase(env, "fallback", Phase.Ready);
+    assertThat(ready.getStatus().getMethod()).isEqualTo(Method.DUMP);
+    assertThat(check(ready, "source.privileges").getResult()).isEqualTo(CheckOutcome.Warning);
+    // the dump ran with the non-superuser login, which cannot read password hashes
+    var prepared = io.pgmigrate.operator.reconciler.Conditions.get(
+        ready.getStatus().getConditions(), io.pgmigrate.operator.reconciler.Conditions.TARGET_PREPARED);
+    assertThat(prepared.getMessage()).contains("created without password").contains("fallback_clerk");
+    assertThat(io.pgmigrate.operator.testing.Contents.tables(pg.target(), "plain_app"))
+        .isEqualTo(io.pgmigrate.operator.testing.Contents.tables(pg.source(), "plain_app"));
   }
 
   @Test

@@ -29,9 +29,8 @@ public final class TargetPreparation {
     try (var src = connector.open(source);
         var dst = connector.open(target)) {
       if (migrateRoles) {
-        var exclude = new HashSet<>(excludeRoles);
-        exclude.add(source.user());
-        var roles = Roles.read(src, exclude);
+        // the source login is copied too: it often owns the objects being restored
+        var roles = Roles.read(src, new HashSet<>(excludeRoles));
         var names = new HashSet<String>();
         roles.forEach(r -> names.add(r.name()));
         var result = Roles.apply(dst, roles, Roles.memberships(src, names));

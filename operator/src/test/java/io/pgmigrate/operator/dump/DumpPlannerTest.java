@@ -1,0 +1,67 @@
+package io.pgmigrate.operator.dump;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgmigrate.operator.api.DatabaseStatus;
+import io.pgmigrate.operator.dump.DumpPlanner.PodView;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class DumpPlannerTest {
+
+  static List<DatabaseStatus> dbs(String... names) {
+    return java.util.Arrays.stream(names).map(n -> new DatabaseStatus(n, "Pending")).toList();
+  }
+
+  @Test
+  void startsTheFirstAttemptForEveryDatabaseWithoutPods() {
+    var plan = DumpPlanner.plan(dbs("a", "b"), Map.of(), 3);
+    assertThat(plan.create()).containsExactly(new DumpPlanner.Create("a", 1),
+        new DumpPlanner.Create("b", 1));
+    assertThat(plan.databases()).extracting(DatabaseStatus::getPhase).containsOnly("Copying");
+    assertThat(plan.allDone()).isFalse();
+  }
+
+  @Test
+  void runningPodsAreWaitedForAndSucceededOnesCount() {
+    var plan = DumpPlanner.plan(dbs("a", "b"), Map.of(
+        "a", List.of(new PodView("p-a-1", 1, "Running", null)),
+        "b", List.of(new PodView("p-b-1", 1, "Succeeded", null))), 3);
+    assertThat(plan.create()).isEmpty();
+    assertThat(plan.done()).isEqualTo(1);
+    assertThat(plan.databases().get(1).getPhase()).isEqualTo("Done");
+    assertThat(plan.databases().get(0).getPod()).isEqualTo("p-a-1");
+  }
+
+  @Test
+  void aFailedPodIsRetriedWithTheNextAttemptUntilTheLimit() {
+    var retry = DumpPlanner.plan(dbs("a"), Map.of("a", List.of(
+        new PodView("p-a-1", 1, "Failed", "exit code 1: boom"))), 3);
+    assertThat(retry.create()).containsExactly(new DumpPlanner.Create("a", 2));
+    assertThat(retry.databases().get(0).getMessage()).contains("boom").contains("attempt 2 of 3");
+    assertThat(retry.failure()).isNull();
+
+    var exhausted = DumpPlanner.plan(dbs("a"), Map.of("a", List.of(
+        new PodView("p-a-1", 1, "Failed", "one"),
+        new PodView("p-a-3", 3, "Failed", "exit code 1: last words"),
+        new PodView("p-a-2", 2, "Failed", "two"))), 3);
+    assertThat(exhausted.create()).isEmpty();
+    assertThat(exhausted.failure()).contains("failed 3 times").contains("last words");
+    assertThat(exhausted.databases().get(0).getPhase()).isEqualTo("Failed");
+  }
+
+  @Test
+  void allSucceededIsDone() {
+    var plan = DumpPlanner.plan(dbs("a"), Map.of("a", List.of(
+        new PodView("p-a-1", 1, "Failed", "x"), new PodView("p-a-2", 2, "Succeeded", null))), 3);
+    assertThat(plan.allDone()).isTrue();
+    assertThat(plan.databases().get(0).getMessage()).contains("attempt 2");
+  }
+
+  @Test
+  void longTerminationMessagesKeepTheirLastLines() {
+    var text = "line1\nline2\nline3\nline4\nline5\nline6\nline7\nERROR: the reason";
+    assertThat(DumpPlanner.lastLines(text, 3)).isEqualTo("line6 | line7 | ERROR: the reason");
+  }
+}
