@@ -11,7 +11,8 @@ public class DatabaseStatus {
   @JsonPropertyDescription("Database name.")
   private String name;
 
-  @JsonPropertyDescription("Pending, Copying, Syncing, Done or Failed.")
+  @JsonPropertyDescription(
+      "Pending, SchemaCopy, Copying, Replicating, CuttingOver, Done or Failed.")
   private String phase;
 
   @JsonPropertyDescription("Tables to copy.")
@@ -30,6 +31,14 @@ public class DatabaseStatus {
       "True when the operator created this database on the target, so a retry may drop and"
           + " create it again; a database that existed before is never dropped.")
   private Boolean createdOnTarget;
+
+  @JsonPropertyDescription("continuous: the schema-only copy that precedes replication is done.")
+  private Boolean schemaCopied;
+
+  @JsonPropertyDescription(
+      "continuous: the source WAL position recorded at the cutover; the database is cut over"
+          + " once our slot confirmed it.")
+  private String cutoverLsn;
 
   @JsonPropertyDescription("What is happening or what went wrong.")
   private String message;
@@ -101,6 +110,26 @@ public class DatabaseStatus {
     return Boolean.TRUE.equals(createdOnTarget);
   }
 
+  public Boolean getSchemaCopied() {
+    return schemaCopied;
+  }
+
+  public void setSchemaCopied(Boolean schemaCopied) {
+    this.schemaCopied = schemaCopied;
+  }
+
+  public boolean isSchemaCopied() {
+    return Boolean.TRUE.equals(schemaCopied);
+  }
+
+  public String getCutoverLsn() {
+    return cutoverLsn;
+  }
+
+  public void setCutoverLsn(String cutoverLsn) {
+    this.cutoverLsn = cutoverLsn;
+  }
+
   public String getMessage() {
     return message;
   }
@@ -119,6 +148,8 @@ public class DatabaseStatus {
         && Objects.equals(lagBytes, d.lagBytes)
         && Objects.equals(pod, d.pod)
         && Objects.equals(createdOnTarget, d.createdOnTarget)
+        && Objects.equals(schemaCopied, d.schemaCopied)
+        && Objects.equals(cutoverLsn, d.cutoverLsn)
         && Objects.equals(message, d.message);
   }
 

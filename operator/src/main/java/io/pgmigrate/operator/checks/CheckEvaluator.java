@@ -286,13 +286,19 @@ public final class CheckEvaluator {
     }
     var withoutAiven =
         dbs.stream()
-            .filter(
-                d -> contents.get(d) == null || !contents.get(d).extensions().containsKey("aiven_extras"))
+            .filter(d -> contents.get(d) == null || !contents.get(d).aivenExtras())
             .toList();
     if (withoutAiven.isEmpty() && !dbs.isEmpty()) {
+      if (!src.replicationRole()) {
+        return failed(
+            "source.privileges",
+            "aiven_extras is available, but " + src.currentUser() + " lacks the REPLICATION"
+                + " attribute needed for a replication slot",
+            "ALTER ROLE " + src.currentUser() + " REPLICATION on the source.");
+      }
       return passed(
           "source.privileges",
-          "publications are created through aiven_extras, installed in every database");
+          "publications are created through aiven_extras, available in every database");
     }
     return failed(
         "source.privileges",

@@ -65,6 +65,9 @@ public final class DumpPlanner {
       next.setTablesTotal(db.getTablesTotal());
       next.setTablesSynced(db.getTablesSynced());
       next.setCreatedOnTarget(db.getCreatedOnTarget());
+      next.setSchemaCopied(db.getSchemaCopied());
+      next.setCutoverLsn(db.getCutoverLsn());
+      next.setLagBytes(db.getLagBytes());
       var pods = podsByDatabase.getOrDefault(db.getName(), List.of());
       var latest = pods.stream().max(Comparator.comparingInt(PodView::attempt));
       if (latest.isEmpty()) {

@@ -38,6 +38,8 @@ public final class DumpPods {
   public static final String DATABASE_HASH = "pgmigrate.io/database-hash";
   public static final String DATABASE = "pgmigrate.io/database";
   public static final String ATTEMPT = "pgmigrate.io/attempt";
+  /** "data" for a full copy, "schema" for the schema-only copy that precedes replication. */
+  public static final String KIND = "pgmigrate.io/kind";
   public static final String CONTAINER = "dump";
   /** UID and GID of the postgres user in the official postgres images. */
   static final long POSTGRES_UID = 999;
@@ -62,14 +64,15 @@ public final class DumpPods {
         PGAPPNAME=pgmigrate-restore "$@"
       }
       read -r -a restore_flags <<< "${RESTORE_FLAGS:-}"
+      read -r -a dump_flags <<< "${DUMP_FLAGS:-}"
       echo "copying database with $JOBS job(s)"
       if [ "$JOBS" -gt 1 ]; then
         rm -rf "$SCRATCH/dump"
-        src pg_dump --format=directory --jobs="$JOBS" --file="$SCRATCH/dump"
+        src pg_dump --format=directory --jobs="$JOBS" "${dump_flags[@]}" --file="$SCRATCH/dump"
         dst pg_restore --exit-on-error --jobs="$JOBS" "${restore_flags[@]}" --dbname="$DST_DBNAME" "$SCRATCH/dump"
         rm -rf "$SCRATCH/dump"
       else
-        src pg_dump --format=custom | dst pg_restore --exit-on-error "${restore_flags[@]}" --dbname="$DST_DBNAME"
+        src pg_dump --format=custom "${dump_flags[@]}" | dst pg_restore --exit-on-error "${restore_flags[@]}" --dbname="$DST_DBNAME"
       fi
       echo "done"
       """;
@@ -79,7 +82,17 @@ public final class DumpPods {
   /** What one dump Pod copies. */
   public record Request(
       PgMigration migration, String database, int attempt, String image, int jobs,
-      boolean withOwners) {}
+      boolean withOwners, boolean schemaOnly) {
+
+    public Request(PgMigration migration, String database, int attempt, String image, int jobs,
+        boolean withOwners) {
+      this(migration, database, attempt, image, jobs, withOwners, false);
+    }
+
+    public String kind() {
+      return schemaOnly ? "schema" : "data";
+    }
+  }
 
   public static Pod build(Request r) {
     var m = r.migration();
@@ -88,14 +101,17 @@ public final class DumpPods {
     var env = new ArrayList<EnvVar>();
     env.add(value("DATABASE", r.database()));
     env.add(value("DST_DBNAME", conninfoDbname(r.database())));
-    env.add(value("JOBS", Integer.toString(r.jobs())));
+    // a schema copy is small: one job, streamed, no scratch space
+    int jobs = r.schemaOnly() ? 1 : r.jobs();
+    env.add(value("JOBS", Integer.toString(jobs)));
+    env.add(value("DUMP_FLAGS", r.schemaOnly() ? "--schema-only" : ""));
     env.add(value("SCRATCH", "/scratch"));
     env.add(value("RESTORE_FLAGS", r.withOwners() ? "" : "--no-owner --no-acl"));
     var volumes = new ArrayList<Volume>();
     var mounts = new ArrayList<VolumeMount>();
     volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
     mounts.add(new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build());
-    if (r.jobs() > 1) {
+    if (jobs > 1) {
       var scratch = new VolumeBuilder().withName("scratch").withNewEmptyDir();
       if (dump.getScratchSize() != null && !dump.getScratchSize().isBlank()) {
         scratch.withSizeLimit(new Quantity(dump.getScratchSize()));
@@ -127,12 +143,13 @@ public final class DumpPods {
     var meta = m.getMetadata();
     return new PodBuilder()
         .withNewMetadata()
-        .withName(podName(m, r.database(), r.attempt()))
+        .withName(podName(m, r.kind(), r.database(), r.attempt()))
         .withNamespace(meta.getNamespace())
         .withLabels(Map.of(
             MANAGED_BY, OPERATOR,
             MIGRATION_UID, meta.getUid(),
             DATABASE_HASH, hash(r.database()),
+            KIND, r.kind(),
             ATTEMPT, Integer.toString(r.attempt())))
         .withAnnotations(Map.of(DATABASE, r.database()))
         .withOwnerReferences(
@@ -203,13 +220,21 @@ public final class DumpPods {
         .withName(secret).withKey(key).endSecretKeyRef().endValueFrom().build();
   }
 
-  /** A DNS-1123 Pod name: the migration's name (shortened), the database's hash, the attempt. */
+  /** The name of a data copy Pod. */
   public static String podName(PgMigration m, String database, int attempt) {
+    return podName(m, "data", database, attempt);
+  }
+
+  /**
+   * A DNS-1123 Pod name: the migration's name (shortened), the kind ("dump" for data, "schema"),
+   * the database's hash, the attempt.
+   */
+  public static String podName(PgMigration m, String kind, String database, int attempt) {
     var base = m.getMetadata().getName().toLowerCase(Locale.ROOT);
     if (base.length() > 40) {
       base = base.substring(0, 40).replaceAll("-+$", "");
     }
-    return base + "-dump-" + hash(database) + "-" + attempt;
+    return base + ("schema".equals(kind) ? "-schema-" : "-dump-") + hash(database) + "-" + attempt;
   }
 
   /** A short, stable, label-safe hash of a database name (names may hold any character). */

@@ -161,8 +161,18 @@ public final class Catalog {
     long largeObjects = longValue(c, "select count(*) from pg_catalog.pg_largeobject_metadata");
     int userTables =
         (int) longValue(c, "select count(*) " + USER_RELATIONS + " and c.relkind in ('r', 'p')");
+    // the capability, not the package: the function exists and this login may call it
+    boolean aivenExtras;
+    try (var st = c.createStatement();
+        var rs = st.executeQuery(
+            "select coalesce(pg_catalog.has_function_privilege(pg_catalog.to_regprocedure("
+                + "'aiven_extras.pg_create_publication_for_all_tables(text,text)'), 'EXECUTE'),"
+                + " false)")) {
+      rs.next();
+      aivenExtras = rs.getBoolean(1);
+    }
     return new DatabaseContents(
-        extensions, languages, withoutIdentity, unlogged, largeObjects, userTables);
+        extensions, languages, withoutIdentity, unlogged, largeObjects, userTables, aivenExtras);
   }
 
   private static List<String> strings(Connection c, String sql) throws SQLException {

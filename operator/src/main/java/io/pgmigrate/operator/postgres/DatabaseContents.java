@@ -3,11 +3,23 @@ package io.pgmigrate.operator.postgres;
 import java.util.List;
 import java.util.Map;
 
-/** What one database holds that matters to a migration. */
+/**
+ * What one database holds that matters to a migration. {@code aivenExtras}: the login may call
+ * aiven_extras.pg_create_publication_for_all_tables here (the non-superuser path).
+ */
 public record DatabaseContents(
     Map<String, String> extensions,
     List<String> proceduralLanguages,
     List<String> tablesWithoutReplicaIdentity,
     List<String> unloggedTables,
     long largeObjects,
-    int userTables) {}
+    int userTables,
+    boolean aivenExtras) {
+
+  public DatabaseContents(Map<String, String> extensions, List<String> proceduralLanguages,
+      List<String> tablesWithoutReplicaIdentity, List<String> unloggedTables, long largeObjects,
+      int userTables) {
+    this(extensions, proceduralLanguages, tablesWithoutReplicaIdentity, unloggedTables,
+        largeObjects, userTables, extensions.containsKey("aiven_extras"));
+  }
+}

@@ -2,7 +2,6 @@ package io.pgmigrate.operator.reconciler;
 
 import io.pgmigrate.operator.api.CheckResult;
 import io.pgmigrate.operator.api.DatabaseStatus;
-import io.pgmigrate.operator.api.Method;
 import io.pgmigrate.operator.api.Phase;
 import io.pgmigrate.operator.api.PgMigration;
 import io.pgmigrate.operator.api.PgMigrationStatus;
@@ -106,10 +105,7 @@ public final class Decider {
     }
     var message =
         passed + "; migrating " + report.databases().size() + " database(s) with method "
-            + report.method()
-            + (report.method() == Method.CONTINUOUS
-                ? " (logical replication is not part of this operator version yet)"
-                : "");
+            + report.method();
     status.setPhase(Phase.Migrating);
     status.setMessage(message);
     Conditions.set(status.getConditions(), Conditions.READY, "False", "Migrating", message,

@@ -24,8 +24,8 @@ import java.util.Map;
 
 /**
  * The Migrating phase of the dump method: prepare the target (roles, databases), run one dump
- * Pod per database with retries, then verify row counts and finish. Mutates the status it is
- * given and returns the Events to record.
+ * Pod per database with retries, then verify row counts and finish. Also runs the schema-only
+ * Pods of the continuous method. Mutates the status it is given and returns the Events.
  */
 final class DumpStep {
 
@@ -47,92 +47,17 @@ final class DumpStep {
 
   List<Event> run(PgMigration m, PgMigrationStatus status, List<Pod> pods, Instant now) {
     var events = new ArrayList<Event>();
-    var generation = m.getMetadata().getGeneration();
-    var namespace = m.getMetadata().getNamespace();
-    var spec = m.getSpec();
-    var databases = status.getDatabases().stream().map(DatabaseStatus::getName).toList();
-
-    var prepared = Conditions.get(status.getConditions(), Conditions.TARGET_PREPARED);
-    if (prepared == null || !"True".equals(prepared.getStatus())) {
-      var source = Logins.resolve(secrets, namespace, spec.getSource());
-      var target = Logins.resolve(secrets, namespace, spec.getTarget());
-      if (source.error() != null || target.error() != null) {
-        fail(status, "CredentialsMissing",
-            source.error() != null ? source.error() : target.error(), generation, now, events);
-        return events;
-      }
-      try {
-        var result = preparation.prepare(source.spec(), target.spec(), databases,
-            spec.getRoles().isMigrate(), new HashSet<>(spec.getRoles().getExclude()));
-        for (var db : status.getDatabases()) {
-          db.setCreatedOnTarget(result.createdDatabases().contains(db.getName()));
-        }
-        Conditions.set(status.getConditions(), Conditions.TARGET_PREPARED, "True", "Prepared",
-            result.summary(), generation, now);
-        events.add(new Event(false, "TargetPrepared", result.summary()));
-      } catch (SQLException e) {
-        fail(status, "PreparationFailed", "preparing the target (roles, databases): "
-            + e.getMessage(), generation, now, events);
-        return events;
-      }
+    if (!prepareTarget(m, status, now, events)) {
+      return events;
     }
-
-    Map<String, List<DumpPlanner.PodView>> byDatabase = new HashMap<>();
-    for (var pod : pods) {
-      var db = pod.getMetadata().getAnnotations() == null ? null
-          : pod.getMetadata().getAnnotations().get(DumpPods.DATABASE);
-      if (db != null) {
-        byDatabase.computeIfAbsent(db, k -> new ArrayList<>()).add(DumpPlanner.PodView.of(pod));
-      }
-    }
-    var plan = DumpPlanner.plan(status.getDatabases(), byDatabase, MAX_ATTEMPTS);
-    var image = spec.getDump().getImage() == null || spec.getDump().getImage().isBlank()
-        ? "postgres:" + status.getTargetMajorVersion()
-        : spec.getDump().getImage();
-    for (var c : plan.create()) {
-      var db = plan.databases().stream().filter(d -> d.getName().equals(c.database()))
-          .findFirst().orElseThrow();
-      var name = DumpPods.podName(m, c.database(), c.attempt());
-      if (client.pods().inNamespace(namespace).withName(name).get() != null) {
-        // created by an earlier pass that the informer has not shown yet: nothing to do
-        db.setPod(name);
-        continue;
-      }
-      if (c.attempt() > 1 && db.isCreatedOnTarget()) {
-        // a failed attempt leaves objects behind that make the next restore fail: start over
-        // from an empty database, which is only allowed because the operator created it
-        var source = Logins.resolve(secrets, namespace, spec.getSource());
-        var target = Logins.resolve(secrets, namespace, spec.getTarget());
-        try {
-          if (source.spec() == null || target.spec() == null) {
-            throw new SQLException(source.error() != null ? source.error() : target.error());
-          }
-          preparation.recreate(source.spec(), target.spec(), c.database());
-        } catch (SQLException e) {
-          fail(status, "PreparationFailed", "emptying database " + c.database()
-              + " on the target for attempt " + c.attempt() + ": " + e.getMessage(), generation,
-              now, events);
-          status.setDatabases(new ArrayList<>(plan.databases()));
-          return events;
-        }
-      }
-      var pod = DumpPods.build(new DumpPods.Request(m, c.database(), c.attempt(), image,
-          spec.getDump().jobsOrDefault(), spec.getRoles().isMigrate()));
-      try {
-        client.pods().inNamespace(namespace).resource(pod).create();
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != 409) {
-          throw e;
-        }
-        // created by an earlier pass whose status write was lost: the informer will show it
-      }
-      db.setPod(pod.getMetadata().getName());
+    var plan = runPods(m, status, status.getDatabases(), pods, false, now, events);
+    if (plan == null) {
+      return events;
     }
     status.setDatabases(new ArrayList<>(plan.databases()));
     status.setProgress(plan.done() + "/" + plan.databases().size());
-
     if (plan.failure() != null) {
-      fail(status, "DumpFailed", plan.failure(), generation, now, events);
+      fail(status, "DumpFailed", plan.failure(), m.getMetadata().getGeneration(), now, events);
       return events;
     }
     if (!plan.allDone()) {
@@ -143,22 +68,114 @@ final class DumpStep {
     return verify(m, status, now, events);
   }
 
+  /** Roles and databases on the target, once per run; false when the migration failed. */
+  boolean prepareTarget(PgMigration m, PgMigrationStatus status, Instant now, List<Event> events) {
+    var prepared = Conditions.get(status.getConditions(), Conditions.TARGET_PREPARED);
+    if (prepared != null && "True".equals(prepared.getStatus())) {
+      return true;
+    }
+    var generation = m.getMetadata().getGeneration();
+    var logins = logins(m);
+    if (logins == null) {
+      fail(status, "CredentialsMissing", loginError(m), generation, now, events);
+      return false;
+    }
+    try {
+      var spec = m.getSpec();
+      var databases = status.getDatabases().stream().map(DatabaseStatus::getName).toList();
+      var result = preparation.prepare(logins[0].spec(), logins[1].spec(), databases,
+          spec.getRoles().isMigrate(), new HashSet<>(spec.getRoles().getExclude()));
+      for (var db : status.getDatabases()) {
+        db.setCreatedOnTarget(result.createdDatabases().contains(db.getName()));
+      }
+      Conditions.set(status.getConditions(), Conditions.TARGET_PREPARED, "True", "Prepared",
+          result.summary(), generation, now);
+      events.add(new Event(false, "TargetPrepared", result.summary()));
+      return true;
+    } catch (SQLException e) {
+      fail(status, "PreparationFailed", "preparing the target (roles, databases): "
+          + e.getMessage(), generation, now, events);
+      return false;
+    }
+  }
+
+  /**
+   * Plans and creates the copy Pods of the given databases (data, or schema only); returns the
+   * plan, or null when the migration failed on the way.
+   */
+  DumpPlanner.Plan runPods(PgMigration m, PgMigrationStatus status, List<DatabaseStatus> subset,
+      List<Pod> pods, boolean schemaOnly, Instant now, List<Event> events) {
+    var namespace = m.getMetadata().getNamespace();
+    var generation = m.getMetadata().getGeneration();
+    var spec = m.getSpec();
+    var kind = schemaOnly ? "schema" : "data";
+    Map<String, List<DumpPlanner.PodView>> byDatabase = new HashMap<>();
+    for (var pod : pods) {
+      var labels = pod.getMetadata().getLabels();
+      var annotations = pod.getMetadata().getAnnotations();
+      if (annotations == null || annotations.get(DumpPods.DATABASE) == null
+          || !kind.equals(labels.getOrDefault(DumpPods.KIND, "data"))) {
+        continue;
+      }
+      byDatabase.computeIfAbsent(annotations.get(DumpPods.DATABASE), k -> new ArrayList<>())
+          .add(DumpPlanner.PodView.of(pod));
+    }
+    var plan = DumpPlanner.plan(subset, byDatabase, MAX_ATTEMPTS);
+    var image = spec.getDump().getImage() == null || spec.getDump().getImage().isBlank()
+        ? "postgres:" + status.getTargetMajorVersion()
+        : spec.getDump().getImage();
+    for (var c : plan.create()) {
+      var db = plan.databases().stream().filter(d -> d.getName().equals(c.database()))
+          .findFirst().orElseThrow();
+      var name = DumpPods.podName(m, kind, c.database(), c.attempt());
+      if (client.pods().inNamespace(namespace).withName(name).get() != null) {
+        // created by an earlier pass that the informer has not shown yet: nothing to do
+        db.setPod(name);
+        continue;
+      }
+      if (c.attempt() > 1 && db.isCreatedOnTarget()) {
+        // a failed attempt leaves objects behind that make the next restore fail: start over
+        // from an empty database, which is only allowed because the operator created it
+        try {
+          var logins = logins(m);
+          if (logins == null) {
+            throw new SQLException(loginError(m));
+          }
+          preparation.recreate(logins[0].spec(), logins[1].spec(), c.database());
+        } catch (SQLException e) {
+          fail(status, "PreparationFailed", "emptying database " + c.database()
+              + " on the target for attempt " + c.attempt() + ": " + e.getMessage(), generation,
+              now, events);
+          return null;
+        }
+      }
+      var pod = DumpPods.build(new DumpPods.Request(m, c.database(), c.attempt(), image,
+          spec.getDump().jobsOrDefault(), spec.getRoles().isMigrate(), schemaOnly));
+      try {
+        client.pods().inNamespace(namespace).resource(pod).create();
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409) {
+          throw e;
+        }
+      }
+      db.setPod(pod.getMetadata().getName());
+    }
+    return plan;
+  }
+
   private List<Event> verify(PgMigration m, PgMigrationStatus status, Instant now,
       List<Event> events) {
     var generation = m.getMetadata().getGeneration();
-    var namespace = m.getMetadata().getNamespace();
-    var source = Logins.resolve(secrets, namespace, m.getSpec().getSource());
-    var target = Logins.resolve(secrets, namespace, m.getSpec().getTarget());
-    if (source.error() != null || target.error() != null) {
-      fail(status, "CredentialsMissing",
-          source.error() != null ? source.error() : target.error(), generation, now, events);
+    var logins = logins(m);
+    if (logins == null) {
+      fail(status, "CredentialsMissing", loginError(m), generation, now, events);
       return events;
     }
     var mismatches = new ArrayList<String>();
     int tables = 0;
     for (var db : status.getDatabases()) {
       try {
-        var result = verification.verify(source.spec(), target.spec(), db.getName());
+        var result = verification.verify(logins[0].spec(), logins[1].spec(), db.getName());
         tables += result.tables();
         db.setTablesTotal(result.tables());
         db.setTablesSynced(result.tables() - result.mismatches().size());
@@ -182,16 +199,39 @@ final class DumpStep {
     }
     var message = status.getDatabases().size() + " database(s) copied and verified (row counts"
         + " of " + tables + " table(s) match)";
+    succeed(status, message, generation, now, events);
+    return events;
+  }
+
+  /** Source and target logins, or null when a Secret is missing. */
+  Logins.Login[] logins(PgMigration m) {
+    var namespace = m.getMetadata().getNamespace();
+    var source = Logins.resolve(secrets, namespace, m.getSpec().getSource());
+    var target = Logins.resolve(secrets, namespace, m.getSpec().getTarget());
+    if (source.error() != null || target.error() != null) {
+      return null;
+    }
+    return new Logins.Login[] {source, target};
+  }
+
+  String loginError(PgMigration m) {
+    var namespace = m.getMetadata().getNamespace();
+    var source = Logins.resolve(secrets, namespace, m.getSpec().getSource());
+    return source.error() != null ? source.error()
+        : Logins.resolve(secrets, namespace, m.getSpec().getTarget()).error();
+  }
+
+  static void succeed(PgMigrationStatus status, String message, Long generation, Instant now,
+      List<Event> events) {
     status.setPhase(Phase.Ready);
     status.setCompletedAt(now.toString());
     status.setMessage(message);
     Conditions.set(status.getConditions(), Conditions.READY, "True", "Migrated", message,
         generation, now);
     events.add(new Event(false, "Ready", message));
-    return events;
   }
 
-  private static void fail(PgMigrationStatus status, String reason, String message,
+  static void fail(PgMigrationStatus status, String reason, String message,
       Long generation, Instant now, List<Event> events) {
     status.setPhase(Phase.Failed);
     status.setMessage(message);

@@ -43,15 +43,17 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
 
   private final Validator validator;
   private final DumpStep dump;
+  private final ReplicationStep replication;
   private final EventRecorder events;
   private final KubernetesClient client;
   private final Clock clock;
 
   PgMigrationReconciler(
-      Validator validator, DumpStep dump, EventRecorder events, KubernetesClient client,
-      Clock clock) {
+      Validator validator, DumpStep dump, ReplicationStep replication, EventRecorder events,
+      KubernetesClient client, Clock clock) {
     this.validator = validator;
     this.dump = dump;
+    this.replication = replication;
     this.events = events;
     this.client = client;
     this.clock = clock;
@@ -61,10 +63,12 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
   public static PgMigrationReconciler create(
       KubernetesClient client, PgConnector connector, Clock clock) {
     var secrets = new KubernetesSecretLookup(client);
+    var dump = new DumpStep(secrets, new TargetPreparation(connector),
+        new CopyVerification(connector), client);
     return new PgMigrationReconciler(
         new Validator(secrets, connector),
-        new DumpStep(secrets, new TargetPreparation(connector), new CopyVerification(connector),
-            client),
+        dump,
+        new ReplicationStep(dump, connector),
         new EventRecorder(client),
         client,
         clock);
@@ -105,6 +109,16 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
           .toList();
       toRecord.addAll(dump.run(resource, status, pods, now));
     }
+    java.time.Duration requeue = decision.requeueAfter();
+    if ((status.getPhase() == Phase.Migrating || status.getPhase() == Phase.Syncing)
+        && status.getMethod() == Method.CONTINUOUS && report == null) {
+      var pods = context.getSecondaryResources(Pod.class).stream()
+          .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+          .toList();
+      var result = replication.run(resource, status, pods, now);
+      toRecord.addAll(result.events());
+      requeue = result.requeueAfter();
+    }
 
     if (!status.equals(resource.getStatus())) {
       var fresh = new PgMigration();
@@ -127,7 +141,7 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
       // the next step (preparing the target) runs in its own pass, after this status is seen
       return control.rescheduleAfter(Decider.NOW);
     }
-    return decision.requeueAfter() == null ? control : control.rescheduleAfter(decision.requeueAfter());
+    return requeue == null ? control : control.rescheduleAfter(requeue);
   }
 
   @Override
@@ -135,10 +149,29 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
     // stop running copies (garbage collection of owned Pods needs a controller manager, and
     // should not be what stops a copy); data already copied stays on the target
     var deleted = deletePods(resource);
+    var events = new ArrayList<Decision.Event>();
+    var problems = resource.getStatus() != null
+        && resource.getStatus().getMethod() == Method.CONTINUOUS
+        ? replication.cleanup(resource, resource.getStatus(), events)
+        : List.<String>of();
+    events.forEach(e -> this.events.record(resource, e));
+    if (!problems.isEmpty() && !cleanupTimedOut(resource)) {
+      // keep the finalizer and try again: a slot left behind fills the source's disk
+      return DeleteControl.noFinalizerRemoval().rescheduleAfter(java.time.Duration.ofSeconds(5));
+    }
     log.info(
-        "{}/{}: deleted; stopped {} dump Pod(s)", resource.getMetadata().getNamespace(),
-        resource.getMetadata().getName(), deleted);
+        "{}/{}: deleted; stopped {} dump Pod(s){}", resource.getMetadata().getNamespace(),
+        resource.getMetadata().getName(), deleted,
+        problems.isEmpty() ? "" : "; gave up removing: " + problems);
     return DeleteControl.defaultDelete();
+  }
+
+  /** After five minutes of failed attempts the finalizer goes; the Event names what is left. */
+  private boolean cleanupTimedOut(PgMigration resource) {
+    var since = resource.getMetadata().getDeletionTimestamp();
+    return since != null
+        && java.time.Instant.parse(since).plus(java.time.Duration.ofMinutes(5))
+            .isBefore(clock.instant());
   }
 
   private int deletePods(PgMigration resource) {

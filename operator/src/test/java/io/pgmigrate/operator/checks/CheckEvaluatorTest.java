@@ -35,9 +35,10 @@ class CheckEvaluatorTest {
     int syncWorkers = 2;
     String sysid = "111";
     boolean ssl = true;
+    boolean replication = false;
 
     ServerInfo build() {
-      return new ServerInfo(versionNum, "15.4", "migrator", superuser, false, createDb, false,
+      return new ServerInfo(versionNum, "15.4", "migrator", superuser, replication, createDb, false,
           createSubscription, walLevel, maxSlots, usedSlots, maxSenders, usedSenders, keepSize,
           inRecovery, workers, 16, syncWorkers, sysid, ssl, "TLSv1.3", "TLS_AES_256_GCM_SHA384");
     }
@@ -129,6 +130,10 @@ class CheckEvaluatorTest {
         List.of(), 0, 0);
     sourceContents.put("postgres", withAiven);
     sourceContents.put("app", withAiven);
+    var noReplication = check(evaluate(), "source.privileges");
+    assertThat(noReplication.getResult()).isEqualTo(CheckOutcome.Failed);
+    assertThat(noReplication.getRemedy()).contains("REPLICATION");
+    src.replication = true;
     assertThat(check(evaluate(), "source.privileges").getResult()).isEqualTo(CheckOutcome.Passed);
   }
 

@@ -12,28 +12,71 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
-import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * Per test class: a namespace of its own on the shared real API server, the operator, built
  * exactly as Main builds it, watching that namespace, and a {@link TestKubelet} running the
- * namespace's Pods. On a failed test it prints the
- * PgMigrations' status and the namespace's Events.
+ * namespace's Pods. After each test it deletes the test's PgMigrations (printing their status
+ * and the namespace's Events first when the test failed).
  */
 public final class OperatorExtension
-    implements BeforeAllCallback, AfterAllCallback, ParameterResolver, TestWatcher {
+    implements BeforeAllCallback, AfterAllCallback, AfterEachCallback, ParameterResolver {
 
   private static final ExtensionContext.Namespace NS =
       ExtensionContext.Namespace.create(OperatorExtension.class);
 
-  /** What a test gets: the client, its namespace, the kubeconfig for kubectl. */
-  public record Env(KubeApi api, String namespace, TestKubelet kubelet) {
+  /** What a test gets: the client, its namespace, the test kubelet, the running operator. */
+  public static final class Env {
+    private final KubeApi api;
+    private final String namespace;
+    private final TestKubelet kubelet;
+    private Operator operator;
+
+    Env(KubeApi api, String namespace, TestKubelet kubelet) {
+      this.api = api;
+      this.namespace = namespace;
+      this.kubelet = kubelet;
+    }
+
+    public KubeApi api() {
+      return api;
+    }
+
+    public String namespace() {
+      return namespace;
+    }
+
+    public TestKubelet kubelet() {
+      return kubelet;
+    }
+
     public KubernetesClient client() {
       return api.client();
+    }
+
+    /** Stops the operator, as a crash or a rolling update would. */
+    public synchronized void stopOperator() {
+      if (operator != null) {
+        operator.stop();
+        operator = null;
+      }
+    }
+
+    /** Starts a new operator instance (production configuration) for this namespace. */
+    public synchronized void startOperator() {
+      if (operator == null) {
+        operator =
+            PgMigrateOperator.create(
+                api.client(),
+                Set.of(namespace),
+                new Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(20)));
+        operator.start();
+      }
     }
   }
 
@@ -56,24 +99,38 @@ public final class OperatorExtension
             .withName("default").endMetadata().build()).create();
 
     var kubelet = new TestKubelet(api.client(), namespace).start();
-    var operator =
-        PgMigrateOperator.create(
-            api.client(),
-            Set.of(namespace),
-            new Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(20)));
-    operator.start();
+    var env = new Env(api, namespace, kubelet);
+    env.startOperator();
     var store = context.getStore(NS);
-    store.put("env", new Env(api, namespace, kubelet));
-    store.put("operator", operator);
+    store.put("env", env);
     store.put("kubelet", kubelet);
+  }
+
+  /**
+   * Deletes the test's PgMigrations and waits until the operator has removed them (and with
+   * them their replication slots), so the shared servers start clean for the next test.
+   */
+  @Override
+  public void afterEach(ExtensionContext context) {
+    var env = context.getParent().orElseThrow().getStore(NS).get("env", Env.class);
+    if (env == null) {
+      return;
+    }
+    if (context.getExecutionException().isPresent()) {
+      printDiagnostics(context, env);
+    }
+    var migrations = env.client().resources(PgMigration.class).inNamespace(env.namespace());
+    migrations.delete();
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(90))
+        .until(() -> migrations.list().getItems().isEmpty());
   }
 
   @Override
   public void afterAll(ExtensionContext context) {
     var store = context.getStore(NS);
-    var operator = store.get("operator", Operator.class);
-    if (operator != null) {
-      operator.stop();
+    var env = store.get("env", Env.class);
+    if (env != null) {
+      env.stopOperator();
     }
     var kubelet = store.get("kubelet", TestKubelet.class);
     if (kubelet != null) {
@@ -91,12 +148,7 @@ public final class OperatorExtension
     return e.getStore(NS).get("env", Env.class);
   }
 
-  @Override
-  public void testFailed(ExtensionContext context, Throwable cause) {
-    var env = context.getParent().orElseThrow().getStore(NS).get("env", Env.class);
-    if (env == null) {
-      return;
-    }
+  private static void printDiagnostics(ExtensionContext context, Env env) {
     var client = env.client();
     System.err.println("=== " + context.getDisplayName() + " failed; namespace " + env.namespace());
     for (var m : client.resources(PgMigration.class).inNamespace(env.namespace()).list().getItems()) {

@@ -1,0 +1,298 @@
+package io.pgmigrate.operator.postgres;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Logical replication objects: the publication and slot on the source, the subscription on the
+ * target. Every creation looks before it creates; every drop tolerates absence. Names come from
+ * {@link ReplicationNames}, so only our own objects are ever touched.
+ */
+public final class Replication {
+
+  /** Where our slot stands, in bytes behind the source's current WAL position. */
+  public record SlotState(
+      boolean exists, boolean active, String confirmedFlushLsn, long lagBytes,
+      long retainedBytes) {}
+
+  /** Initial copy progress and errors of a subscription. */
+  public record Progress(int tablesTotal, int tablesReady, long applyErrors, long syncErrors,
+      boolean enabled) {}
+
+  private Replication() {}
+
+  // ---- source -------------------------------------------------------------------------------
+
+  /** Tables of the connected database without primary key or replica identity: schema, name. */
+  public static List<String[]> tablesWithoutIdentity(Connection src) throws SQLException {
+    var result = new ArrayList<String[]>();
+    try (var st = src.createStatement();
+        var rs = st.executeQuery(
+            """
+            select n.nspname, c.relname from pg_catalog.pg_class c
+            join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+            where c.relkind = 'r' and c.relpersistence = 'p'
+              and n.nspname not in ('pg_catalog', 'information_schema')
+              and n.nspname not like 'pg\\_toast%'
+              and not exists (select 1 from pg_catalog.pg_depend d
+                              where d.classid = 'pg_catalog.pg_class'::regclass
+                                and d.objid = c.oid and d.deptype = 'e')
+              and (c.relreplident = 'n'
+                   or (c.relreplident = 'd' and not exists (
+                         select 1 from pg_catalog.pg_index i
+                         where i.indrelid = c.oid and i.indisprimary))
+                   or (c.relreplident = 'i' and not exists (
+                         select 1 from pg_catalog.pg_index i
+                         where i.indrelid = c.oid and i.indisreplident)))
+            order by 1, 2
+            """)) {
+      while (rs.next()) {
+        result.add(new String[] {rs.getString(1), rs.getString(2)});
+      }
+    }
+    return result;
+  }
+
+  /** ALTER TABLE ... REPLICA IDENTITY FULL, so UPDATE and DELETE keep working once published. */
+  public static void setReplicaIdentityFull(Connection src, String schema, String table)
+      throws SQLException {
+    Roles.execute(src,
+        "select pg_catalog.format('ALTER TABLE %I.%I REPLICA IDENTITY FULL', ?::text, ?::text)",
+        schema, table);
+  }
+
+  /** Creates the FOR ALL TABLES publication unless it exists; true when created. */
+  public static boolean ensurePublication(Connection src, String name, boolean viaAivenExtras)
+      throws SQLException {
+    if (exists(src, "select 1 from pg_catalog.pg_publication where pubname = ?", name)) {
+      return false;
+    }
+    if (viaAivenExtras) {
+      try (var ps = src.prepareStatement(
+          "select aiven_extras.pg_create_publication_for_all_tables(?, ?)")) {
+        ps.setString(1, name);
+        ps.setString(2, "INSERT,UPDATE,DELETE,TRUNCATE");
+        ps.execute();
+      }
+    } else {
+      Roles.execute(src,
+          "select pg_catalog.format('CREATE PUBLICATION %I FOR ALL TABLES', ?::text)", name);
+    }
+    return true;
+  }
+
+  /** Creates our logical slot (pgoutput) unless it exists; true when created. */
+  public static boolean ensureSlot(Connection src, String slot) throws SQLException {
+    if (exists(src, "select 1 from pg_catalog.pg_replication_slots where slot_name = ?", slot)) {
+      return false;
+    }
+    try (var ps = src.prepareStatement(
+        "select pg_catalog.pg_create_logical_replication_slot(?, 'pgoutput')")) {
+      ps.setString(1, slot);
+      ps.execute();
+    }
+    return true;
+  }
+
+  public static SlotState slot(Connection src, String slot) throws SQLException {
+    try (var ps = src.prepareStatement(
+        """
+        select active, confirmed_flush_lsn::text,
+               coalesce(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(),
+                                                   confirmed_flush_lsn), 0)::bigint,
+               coalesce(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(),
+                                                   restart_lsn), 0)::bigint
+        from pg_catalog.pg_replication_slots where slot_name = ?
+        """)) {
+      ps.setString(1, slot);
+      try (var rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return new SlotState(false, false, null, 0, 0);
+        }
+        return new SlotState(true, rs.getBoolean(1), rs.getString(2),
+            Math.max(0, rs.getLong(3)), Math.max(0, rs.getLong(4)));
+      }
+    }
+  }
+
+  /**
+   * Writes a marker into the source's WAL and returns its position: everything committed
+   * before the cutover lies before it, so the target has it all once our slot confirms it.
+   */
+  public static String cutoverLsn(Connection src) throws SQLException {
+    try (var st = src.createStatement();
+        var rs = st.executeQuery(
+            "select pg_catalog.pg_logical_emit_message(true, 'pgmigrate', 'cutover')::text")) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  /** True once the slot's confirmed position reached the LSN. */
+  public static boolean confirmed(Connection src, String slot, String lsn) throws SQLException {
+    try (var ps = src.prepareStatement(
+        "select confirmed_flush_lsn >= ?::pg_lsn from pg_catalog.pg_replication_slots"
+            + " where slot_name = ?")) {
+      ps.setString(1, lsn);
+      ps.setString(2, slot);
+      try (var rs = ps.executeQuery()) {
+        return rs.next() && rs.getBoolean(1);
+      }
+    }
+  }
+
+  /** Drops our slot, ending the walsender that still holds it. */
+  public static void dropSlot(Connection src, String slot) throws SQLException {
+    for (int i = 0; i < 20; i++) {
+      try (var ps = src.prepareStatement(
+          "select active_pid from pg_catalog.pg_replication_slots where slot_name = ?")) {
+        ps.setString(1, slot);
+        try (var rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            return;
+          }
+          int pid = rs.getInt(1);
+          if (!rs.wasNull()) {
+            try (var t = src.prepareStatement("select pg_catalog.pg_terminate_backend(?)")) {
+              t.setInt(1, pid);
+              t.execute();
+            }
+          }
+        }
+      }
+      try (var ps = src.prepareStatement("select pg_catalog.pg_drop_replication_slot(?)")) {
+        ps.setString(1, slot);
+        ps.execute();
+        return;
+      } catch (SQLException e) {
+        // 55006: still active (the walsender has not exited yet); 42704: already gone
+        if ("42704".equals(e.getSQLState())) {
+          return;
+        }
+        if (!"55006".equals(e.getSQLState())) {
+          throw e;
+        }
+      }
+      sleepQuietly(100);
+    }
+    throw new SQLException("replication slot " + slot + " stayed active");
+  }
+
+  public static void dropPublication(Connection src, String name) throws SQLException {
+    Roles.execute(src, "select pg_catalog.format('DROP PUBLICATION IF EXISTS %I', ?::text)", name);
+  }
+
+  /**
+   * Sequences of the connected database that have been used: quoted qualified name to
+   * last_value (pg_sequences shows null for a sequence never called).
+   */
+  public static List<Object[]> sequences(Connection src) throws SQLException {
+    var result = new ArrayList<Object[]>();
+    try (var st = src.createStatement();
+        var rs = st.executeQuery(
+            "select pg_catalog.format('%I.%I', schemaname, sequencename), last_value"
+                + " from pg_catalog.pg_sequences where last_value is not null")) {
+      while (rs.next()) {
+        result.add(new Object[] {rs.getString(1), rs.getLong(2)});
+      }
+    }
+    return result;
+  }
+
+  // ---- target -------------------------------------------------------------------------------
+
+  /**
+   * Creates the subscription on our existing slot unless it exists: copy_data on, binary
+   * transfer and streaming of large transactions on. The connection string holds the source's
+   * password: PostgreSQL keeps it in pg_subscription, readable by superusers only; the statement
+   * is kept out of the target's log.
+   */
+  public static boolean ensureSubscription(Connection dst, String subscription,
+      String publication, String slot, String conninfo, boolean superuser) throws SQLException {
+    if (exists(dst,
+        "select 1 from pg_catalog.pg_subscription where subname = ? and subdbid ="
+            + " (select oid from pg_catalog.pg_database where datname = current_database())",
+        subscription)) {
+      return false;
+    }
+    if (superuser) {
+      try (var st = dst.createStatement()) {
+        st.execute("set log_statement = 'none'");
+        st.execute("set log_min_error_statement = 'panic'");
+      }
+    }
+    Roles.execute(dst,
+        "select pg_catalog.format('CREATE SUBSCRIPTION %I CONNECTION %L PUBLICATION %I WITH"
+            + " (create_slot = false, slot_name = %L, copy_data = true, binary = true,"
+            + " streaming = on)', ?::text, ?::text, ?::text, ?::text)",
+        subscription, conninfo, publication, slot);
+    return true;
+  }
+
+  public static Progress progress(Connection dst, String subscription) throws SQLException {
+    try (var ps = dst.prepareStatement(
+        """
+        select count(r.srrelid)::int,
+               (count(r.srrelid) filter (where r.srsubstate in ('r', 's')))::int,
+               coalesce(max(st.apply_error_count), 0), coalesce(max(st.sync_error_count), 0),
+               bool_or(s.subenabled)
+        from pg_catalog.pg_subscription s
+        left join pg_catalog.pg_subscription_rel r on r.srsubid = s.oid
+        left join pg_catalog.pg_stat_subscription_stats st on st.subid = s.oid
+        where s.subname = ?
+          and s.subdbid = (select oid from pg_catalog.pg_database where datname = current_database())
+        """)) {
+      ps.setString(1, subscription);
+      try (var rs = ps.executeQuery()) {
+        rs.next();
+        return new Progress(rs.getInt(1), rs.getInt(2), rs.getLong(3), rs.getLong(4),
+            rs.getBoolean(5));
+      }
+    }
+  }
+
+  /** Drops the subscription without touching the slot (dropped on the source separately). */
+  public static void dropSubscription(Connection dst, String subscription) throws SQLException {
+    if (!exists(dst,
+        "select 1 from pg_catalog.pg_subscription where subname = ? and subdbid ="
+            + " (select oid from pg_catalog.pg_database where datname = current_database())",
+        subscription)) {
+      return;
+    }
+    Roles.execute(dst, "select pg_catalog.format('ALTER SUBSCRIPTION %I DISABLE', ?::text)",
+        subscription);
+    Roles.execute(dst,
+        "select pg_catalog.format('ALTER SUBSCRIPTION %I SET (slot_name = NONE)', ?::text)",
+        subscription);
+    Roles.execute(dst, "select pg_catalog.format('DROP SUBSCRIPTION %I', ?::text)", subscription);
+  }
+
+  /** Sets a sequence on the target to the source's last value (the next call returns more). */
+  public static void setSequence(Connection dst, String qualifiedName, long value)
+      throws SQLException {
+    try (var ps = dst.prepareStatement("select pg_catalog.setval(?::regclass, ?, true)")) {
+      ps.setString(1, qualifiedName);
+      ps.setLong(2, value);
+      ps.execute();
+    }
+  }
+
+  private static boolean exists(Connection c, String sql, String value) throws SQLException {
+    try (var ps = c.prepareStatement(sql)) {
+      ps.setString(1, value);
+      try (var rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  private static void sleepQuietly(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,343 @@
+package io.pgmigrate.operator.reconciler;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.pgmigrate.operator.api.DatabaseStatus;
+import io.pgmigrate.operator.api.Phase;
+import io.pgmigrate.operator.api.PgMigration;
+import io.pgmigrate.operator.api.PgMigrationStatus;
+import io.pgmigrate.operator.checks.Bytes;
+import io.pgmigrate.operator.postgres.ConnectionSpec;
+import io.pgmigrate.operator.postgres.Conninfo;
+import io.pgmigrate.operator.postgres.PgConnector;
+import io.pgmigrate.operator.postgres.Replication;
+import io.pgmigrate.operator.postgres.ReplicationNames;
+import io.pgmigrate.operator.reconciler.Decision.Event;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The continuous method: after the target is prepared and each database's schema copied by a
+ * schema-only Pod, a publication and a logical slot on the source and a subscription on the
+ * target carry the rows (initial copy, then changes). Syncing once every table is ready and lag
+ * is small; the cutover records a WAL position per database, waits until our slot confirmed it,
+ * copies sequence values and removes every replication object of ours.
+ */
+final class ReplicationStep {
+
+  static final Duration COPY_POLL = Duration.ofSeconds(2);
+  static final Duration SYNC_POLL = Duration.ofSeconds(10);
+  static final Duration CUTOVER_POLL = Duration.ofMillis(500);
+  private static final Logger log = LoggerFactory.getLogger(ReplicationStep.class);
+
+  private final DumpStep pods;
+  private final PgConnector connector;
+
+  ReplicationStep(DumpStep pods, PgConnector connector) {
+    this.pods = pods;
+    this.connector = connector;
+  }
+
+  /** Outcome of one pass: Events and when to look again. */
+  record Result(List<Event> events, Duration requeueAfter) {}
+
+  Result run(PgMigration m, PgMigrationStatus status, List<Pod> allPods, Instant now) {
+    var events = new ArrayList<Event>();
+    var generation = m.getMetadata().getGeneration();
+    if (!pods.prepareTarget(m, status, now, events)) {
+      return new Result(events, null);
+    }
+    var logins = pods.logins(m);
+    if (logins == null) {
+      failAndClean(m, status, "CredentialsMissing", pods.loginError(m), now, events);
+      return new Result(events, null);
+    }
+    var source = logins[0].spec();
+    var target = logins[1].spec();
+
+    // 1. the schema, by a schema-only dump Pod per database
+    var pending = status.getDatabases().stream().filter(d -> !d.isSchemaCopied()).toList();
+    if (!pending.isEmpty()) {
+      var plan = pods.runPods(m, status, pending, allPods, true, now, events);
+      if (plan == null) {
+        cleanup(m, status, events);
+        return new Result(events, null);
+      }
+      for (var planned : plan.databases()) {
+        var db = find(status, planned.getName());
+        db.setPod(planned.getPod());
+        if ("Done".equals(planned.getPhase())) {
+          db.setSchemaCopied(true);
+          db.setPhase("Copying");
+          db.setMessage("schema copied; starting logical replication");
+        } else {
+          db.setPhase("Failed".equals(planned.getPhase()) ? "Failed" : "SchemaCopy");
+          db.setMessage(planned.getMessage());
+        }
+      }
+      if (plan.failure() != null) {
+        failAndClean(m, status, "SchemaCopyFailed", "copying the schema: " + plan.failure(), now,
+            events);
+        return new Result(events, null);
+      }
+    }
+
+    // 2. replication objects and progress, per database whose schema is there
+    long totalLag = 0;
+    int replicating = 0;
+    var spec = m.getSpec();
+    long maxRetained = spec.getReplication().maxRetainedWalBytesValue();
+    long caughtUp = caughtUpBytes(spec.getReplication().getCaughtUpLagBytes());
+    try {
+      for (var db : status.getDatabases()) {
+        if (!db.isSchemaCopied()) {
+          continue;
+        }
+        if ("Done".equals(db.getPhase())) {
+          replicating++;
+          continue;
+        }
+        var names = ReplicationNames.of(m.getMetadata().getUid(), db.getName());
+        var s = source.withDatabase(db.getName());
+        var t = target.withDatabase(db.getName());
+        Replication.SlotState slot;
+        try (var src = connector.open(s)) {
+          var created = ensureSource(src, names, spec.getReplication().isReplicaIdentityFull(),
+              status, db);
+          if (created != null) {
+            events.add(new Event(false, "ReplicationStarted", created));
+          }
+          slot = Replication.slot(src, names.slot());
+        }
+        Replication.Progress progress;
+        try (var dst = connector.open(t)) {
+          Replication.ensureSubscription(dst, names.subscription(), names.publication(),
+              names.slot(), Conninfo.forSubscription(s, db.getName()), isSuperuser(dst));
+          progress = Replication.progress(dst, names.subscription());
+        }
+        if (!slot.exists()) {
+          throw new SQLException("our replication slot " + names.slot() + " is gone from the"
+              + " source (dropped by someone, or by max_slot_wal_keep_size)");
+        }
+        if (maxRetained > 0 && slot.retainedBytes() > maxRetained) {
+          failAndClean(m, status, "SourceWalRetentionExceeded",
+              "replication slot " + names.slot() + " retains " + Bytes.human(slot.retainedBytes())
+                  + " of WAL on the source, more than replication.maxRetainedWalBytes ("
+                  + spec.getReplication().getMaxRetainedWalBytes()
+                  + "); the slot was dropped to protect the source's disk", now, events);
+          return new Result(events, null);
+        }
+        db.setTablesTotal(progress.tablesTotal());
+        db.setTablesSynced(progress.tablesReady());
+        db.setLagBytes(slot.lagBytes());
+        totalLag += slot.lagBytes();
+        var errors = progress.applyErrors() + progress.syncErrors() > 0
+            ? "; the subscription reported " + (progress.applyErrors() + progress.syncErrors())
+                + " error(s) so far (see the target's log)"
+            : "";
+        if (progress.tablesReady() < progress.tablesTotal()) {
+          db.setPhase("Copying");
+          db.setMessage("initial copy: " + progress.tablesReady() + "/" + progress.tablesTotal()
+              + " tables ready" + errors);
+        } else {
+          if (db.getCutoverLsn() == null) {
+            db.setPhase("Replicating");
+          }
+          db.setMessage("replicating, lag " + Bytes.human(slot.lagBytes()) + errors);
+          replicating++;
+        }
+      }
+    } catch (SQLException e) {
+      if (!transient_(e)) {
+        failAndClean(m, status, "ReplicationFailed", "setting up replication: " + e.getMessage(),
+            now, events);
+        return new Result(events, null);
+      }
+      // a server down for a moment should not end a migration: report it and look again
+      status.setMessage("replication: " + e.getMessage() + " (retrying)");
+      return new Result(events, COPY_POLL);
+    }
+    int total = status.getDatabases().size();
+    status.setProgress(replicating + "/" + total);
+    status.setLag(Bytes.human(totalLag));
+    boolean allReplicating = replicating == total;
+    if (!allReplicating) {
+      status.setMessage(replicating + "/" + total + " database(s) replicating, lag "
+          + Bytes.human(totalLag));
+      return new Result(events, COPY_POLL);
+    }
+    if (status.getPhase() == Phase.Migrating && totalLag <= caughtUp) {
+      status.setPhase(Phase.Syncing);
+      var message = total + "/" + total + " database(s) replicating, lag " + Bytes.human(totalLag);
+      Conditions.set(status.getConditions(), Conditions.READY, "False", "Syncing",
+          message + "; set keepReplicating: false to cut over", generation, now);
+      events.add(new Event(false, "Syncing", message));
+    }
+    if (status.getPhase() != Phase.Syncing) {
+      status.setMessage(total + "/" + total + " database(s) replicating, catching up: lag "
+          + Bytes.human(totalLag));
+      return new Result(events, COPY_POLL);
+    }
+    if (spec.isKeepReplicating()) {
+      status.setMessage(total + "/" + total + " database(s) replicating, lag "
+          + Bytes.human(totalLag) + "; set keepReplicating: false to cut over");
+      return new Result(events, SYNC_POLL);
+    }
+    return cutover(m, status, source, target, now, events);
+  }
+
+  private Result cutover(PgMigration m, PgMigrationStatus status, ConnectionSpec source,
+      ConnectionSpec target, Instant now, List<Event> events) {
+    var generation = m.getMetadata().getGeneration();
+    try {
+      int done = 0;
+      for (var db : status.getDatabases()) {
+        if ("Done".equals(db.getPhase())) {
+          done++;
+          continue;
+        }
+        var names = ReplicationNames.of(m.getMetadata().getUid(), db.getName());
+        try (var src = connector.open(source.withDatabase(db.getName()))) {
+          if (db.getCutoverLsn() == null) {
+            db.setCutoverLsn(Replication.cutoverLsn(src));
+            db.setPhase("CuttingOver");
+            db.setMessage("cutover: waiting until the target confirmed source LSN "
+                + db.getCutoverLsn());
+            events.add(new Event(false, "CutoverStarted", db.getName() + ": waiting for LSN "
+                + db.getCutoverLsn()));
+            continue;
+          }
+          if (!Replication.confirmed(src, names.slot(), db.getCutoverLsn())) {
+            continue;
+          }
+          // everything up to the cutover position is on the target: sequences, then teardown
+          int sequences = 0;
+          try (var dst = connector.open(target.withDatabase(db.getName()))) {
+            for (var seq : Replication.sequences(src)) {
+              Replication.setSequence(dst, (String) seq[0], (Long) seq[1]);
+              sequences++;
+            }
+            Replication.dropSubscription(dst, names.subscription());
+          }
+          Replication.dropSlot(src, names.slot());
+          Replication.dropPublication(src, names.publication());
+          db.setPhase("Done");
+          db.setLagBytes(0L);
+          db.setMessage("cut over at LSN " + db.getCutoverLsn() + "; " + sequences
+              + " sequence(s) copied; replication objects removed");
+          done++;
+        }
+      }
+      int total = status.getDatabases().size();
+      status.setProgress(done + "/" + total);
+      if (done < total) {
+        status.setMessage("cutting over: " + done + "/" + total + " database(s) done");
+        return new Result(events, CUTOVER_POLL);
+      }
+      status.setLag(null);
+      DumpStep.succeed(status, total + " database(s) cut over; the target has every change up to"
+          + " the cutover and no replication object of ours is left", generation, now, events);
+      return new Result(events, null);
+    } catch (SQLException e) {
+      status.setMessage("cutover: " + e.getMessage() + " (retrying)");
+      return new Result(events, COPY_POLL);
+    }
+  }
+
+  /** Publication and slot on the source; returns a description when it created them. */
+  private String ensureSource(java.sql.Connection src, ReplicationNames names,
+      boolean replicaIdentityFull, PgMigrationStatus status, DatabaseStatus db)
+      throws SQLException {
+    boolean superuser = isSuperuser(src);
+    var full = new ArrayList<String>();
+    if (replicaIdentityFull
+        && !Replication.slot(src, names.slot()).exists()) {
+      for (var t : Replication.tablesWithoutIdentity(src)) {
+        Replication.setReplicaIdentityFull(src, t[0], t[1]);
+        full.add(t[0] + "." + t[1]);
+      }
+    }
+    boolean publication = Replication.ensurePublication(src, names.publication(), !superuser);
+    boolean slot = Replication.ensureSlot(src, names.slot());
+    if (!publication && !slot && full.isEmpty()) {
+      return null;
+    }
+    return db.getName() + ": publication " + names.publication() + ", slot " + names.slot()
+        + (superuser ? "" : " (through aiven_extras)")
+        + (full.isEmpty() ? "" : "; REPLICA IDENTITY FULL set on " + String.join(", ", full));
+  }
+
+  /** Drops our subscriptions, slots and publications on both servers; best effort. */
+  List<String> cleanup(PgMigration m, PgMigrationStatus status, List<Event> events) {
+    var problems = new ArrayList<String>();
+    if (status == null || status.getDatabases() == null) {
+      return problems;
+    }
+    var logins = pods.logins(m);
+    if (logins == null) {
+      problems.add("credentials missing: " + pods.loginError(m));
+      return problems;
+    }
+    for (var db : status.getDatabases()) {
+      var names = ReplicationNames.of(m.getMetadata().getUid(), db.getName());
+      try (var dst = connector.open(logins[1].spec().withDatabase(db.getName()))) {
+        Replication.dropSubscription(dst, names.subscription());
+      } catch (SQLException e) {
+        if (!"3D000".equals(e.getSQLState())) {
+          problems.add("subscription " + names.subscription() + " on the target: " + e.getMessage());
+        }
+      }
+      try (var src = connector.open(logins[0].spec().withDatabase(db.getName()))) {
+        Replication.dropSlot(src, names.slot());
+        Replication.dropPublication(src, names.publication());
+      } catch (SQLException e) {
+        problems.add("slot " + names.slot() + " / publication " + names.publication()
+            + " on the source: " + e.getMessage());
+      }
+    }
+    if (!problems.isEmpty()) {
+      var text = "could not remove every replication object: " + String.join("; ", problems);
+      log.warn("{}/{}: {}", m.getMetadata().getNamespace(), m.getMetadata().getName(), text);
+      events.add(new Event(true, "CleanupIncomplete", text));
+    }
+    return problems;
+  }
+
+  private void failAndClean(PgMigration m, PgMigrationStatus status, String reason,
+      String message, Instant now, List<Event> events) {
+    cleanup(m, status, events);
+    DumpStep.fail(status, reason, message, m.getMetadata().getGeneration(), now, events);
+  }
+
+  private static DatabaseStatus find(PgMigrationStatus status, String name) {
+    return status.getDatabases().stream().filter(d -> d.getName().equals(name)).findFirst()
+        .orElseThrow();
+  }
+
+  private static boolean isSuperuser(java.sql.Connection c) throws SQLException {
+    try (var st = c.createStatement();
+        var rs = st.executeQuery(
+            "select rolsuper from pg_catalog.pg_roles where rolname = current_user")) {
+      return rs.next() && rs.getBoolean(1);
+    }
+  }
+
+  /** Errors a retry can fix: connections, server shutdown, resources, serialization. */
+  static boolean transient_(SQLException e) {
+    var state = e.getSQLState() == null ? "08000" : e.getSQLState();
+    return state.startsWith("08") || state.startsWith("57P") || state.startsWith("53")
+        || state.startsWith("40") || state.equals("55006") || state.equals("55P03");
+  }
+
+  static long caughtUpBytes(String quantity) {
+    if (quantity == null || quantity.isBlank()) {
+      return 1024 * 1024;
+    }
+    return Quantity.getAmountInBytes(new Quantity(quantity)).longValue();
+  }
+}
