@@ -2,6 +2,7 @@ package io.pgmigrate.operator.checks;
 
 import io.pgmigrate.operator.api.Endpoint;
 import io.pgmigrate.operator.api.PgMigrationSpec;
+import io.pgmigrate.operator.postgres.Interrupts;
 import io.pgmigrate.operator.postgres.Catalog;
 import io.pgmigrate.operator.postgres.ConnectionSpec;
 import io.pgmigrate.operator.postgres.DatabaseContents;
@@ -70,6 +71,7 @@ public class Validator {
       }
       return observation;
     } catch (SQLException e) {
+      Interrupts.rethrowIfInterrupted(e);
       return EndpointObservation.unreachable(
           side, address, mode, secretName, ConnectFailure.of(e));
     }
@@ -83,6 +85,7 @@ public class Validator {
       try (var c = connector.open(login.withDatabase(db))) {
         contents.put(db, Catalog.contents(c));
       } catch (SQLException e) {
+        Interrupts.rethrowIfInterrupted(e);
         errors.put(db, e.getMessage());
       }
     }

@@ -11,6 +11,7 @@ import io.pgmigrate.operator.checks.Logins;
 import io.pgmigrate.operator.checks.SecretLookup;
 import io.pgmigrate.operator.dump.DumpPlanner;
 import io.pgmigrate.operator.dump.DumpPods;
+import io.pgmigrate.operator.postgres.Interrupts;
 import io.pgmigrate.operator.postgres.CopyVerification;
 import io.pgmigrate.operator.postgres.TargetPreparation;
 import io.pgmigrate.operator.reconciler.Decision.Event;
@@ -93,6 +94,7 @@ final class DumpStep {
       events.add(new Event(false, "TargetPrepared", result.summary()));
       return true;
     } catch (SQLException e) {
+      Interrupts.rethrowIfInterrupted(e);
       fail(status, "PreparationFailed", "preparing the target (roles, databases): "
           + e.getMessage(), generation, now, events);
       return false;
@@ -143,6 +145,7 @@ final class DumpStep {
           }
           preparation.recreate(logins[0].spec(), logins[1].spec(), c.database());
         } catch (SQLException e) {
+          Interrupts.rethrowIfInterrupted(e);
           fail(status, "PreparationFailed", "emptying database " + c.database()
               + " on the target for attempt " + c.attempt() + ": " + e.getMessage(), generation,
               now, events);
@@ -188,6 +191,7 @@ final class DumpStep {
           result.mismatches().forEach(x -> mismatches.add(db.getName() + ": " + x));
         }
       } catch (SQLException e) {
+        Interrupts.rethrowIfInterrupted(e);
         mismatches.add(db.getName() + ": could not verify: " + e.getMessage());
       }
     }

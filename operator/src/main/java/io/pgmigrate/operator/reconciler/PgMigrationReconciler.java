@@ -150,13 +150,19 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
     // should not be what stops a copy); data already copied stays on the target
     var deleted = deletePods(resource);
     var events = new ArrayList<Decision.Event>();
+    // a Ready migration removed its replication objects at the cutover
     var problems = resource.getStatus() != null
         && resource.getStatus().getMethod() == Method.CONTINUOUS
+        && resource.getStatus().getPhase() != Phase.Ready
         ? replication.cleanup(resource, resource.getStatus(), events)
         : List.<String>of();
     events.forEach(e -> this.events.record(resource, e));
-    if (!problems.isEmpty() && !cleanupTimedOut(resource)) {
-      // keep the finalizer and try again: a slot left behind fills the source's disk
+    var active = resource.getStatus() != null
+        && (resource.getStatus().getPhase() == Phase.Migrating
+            || resource.getStatus().getPhase() == Phase.Syncing);
+    if (!problems.isEmpty() && active && !cleanupTimedOut(resource)) {
+      // keep the finalizer and try again: a slot left behind fills the source's disk (a Failed
+    // migration already removed its objects when it failed, and said so if it could not)
       return DeleteControl.noFinalizerRemoval().rescheduleAfter(java.time.Duration.ofSeconds(5));
     }
     log.info(

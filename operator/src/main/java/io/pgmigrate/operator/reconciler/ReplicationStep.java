@@ -7,6 +7,7 @@ import io.pgmigrate.operator.api.Phase;
 import io.pgmigrate.operator.api.PgMigration;
 import io.pgmigrate.operator.api.PgMigrationStatus;
 import io.pgmigrate.operator.checks.Bytes;
+import io.pgmigrate.operator.postgres.Interrupts;
 import io.pgmigrate.operator.postgres.ConnectionSpec;
 import io.pgmigrate.operator.postgres.Conninfo;
 import io.pgmigrate.operator.postgres.PgConnector;
@@ -144,15 +145,19 @@ final class ReplicationStep {
           db.setPhase("Copying");
           db.setMessage("initial copy: " + progress.tablesReady() + "/" + progress.tablesTotal()
               + " tables ready" + errors);
+        } else if (db.getCutoverLsn() != null) {
+          db.setPhase("CuttingOver");
+          db.setMessage("cutover: waiting until the target confirmed source LSN "
+              + db.getCutoverLsn() + " (lag " + Bytes.human(slot.lagBytes()) + ")" + errors);
+          replicating++;
         } else {
-          if (db.getCutoverLsn() == null) {
-            db.setPhase("Replicating");
-          }
+          db.setPhase("Replicating");
           db.setMessage("replicating, lag " + Bytes.human(slot.lagBytes()) + errors);
           replicating++;
         }
       }
     } catch (SQLException e) {
+      Interrupts.rethrowIfInterrupted(e);
       if (!transient_(e)) {
         failAndClean(m, status, "ReplicationFailed", "setting up replication: " + e.getMessage(),
             now, events);
@@ -244,6 +249,7 @@ final class ReplicationStep {
           + " the cutover and no replication object of ours is left", generation, now, events);
       return new Result(events, null);
     } catch (SQLException e) {
+      Interrupts.rethrowIfInterrupted(e);
       status.setMessage("cutover: " + e.getMessage() + " (retrying)");
       return new Result(events, COPY_POLL);
     }
@@ -288,6 +294,7 @@ final class ReplicationStep {
       try (var dst = connector.open(logins[1].spec().withDatabase(db.getName()))) {
         Replication.dropSubscription(dst, names.subscription());
       } catch (SQLException e) {
+        Interrupts.rethrowIfInterrupted(e);
         if (!"3D000".equals(e.getSQLState())) {
           problems.add("subscription " + names.subscription() + " on the target: " + e.getMessage());
         }
@@ -296,6 +303,7 @@ final class ReplicationStep {
         Replication.dropSlot(src, names.slot());
         Replication.dropPublication(src, names.publication());
       } catch (SQLException e) {
+        Interrupts.rethrowIfInterrupted(e);
         problems.add("slot " + names.slot() + " / publication " + names.publication()
             + " on the source: " + e.getMessage());
       }
