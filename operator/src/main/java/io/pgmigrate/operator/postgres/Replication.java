@@ -225,10 +225,25 @@ public final class Replication {
     }
     Roles.execute(dst,
         "select pg_catalog.format('CREATE SUBSCRIPTION %I CONNECTION %L PUBLICATION %I WITH"
-            + " (create_slot = false, slot_name = %L, copy_data = true, binary = true,"
-            + " streaming = on)', ?::text, ?::text, ?::text, ?::text)",
+            + " (create_slot = false, slot_name = %L, copy_data = true"
+            + subscriptionOptions(dst.getMetaData().getDatabaseMajorVersion())
+            + ")', ?::text, ?::text, ?::text, ?::text)",
         subscription, conninfo, publication, slot);
     return true;
+  }
+
+  /**
+   * The fastest options the target's version has: binary transfer and streaming of large
+   * transactions from 14, applied in parallel from 16.
+   */
+  static String subscriptionOptions(int targetMajor) {
+    if (targetMajor >= 16) {
+      return ", binary = true, streaming = parallel";
+    }
+    if (targetMajor >= 14) {
+      return ", binary = true, streaming = on";
+    }
+    return "";
   }
 
   public static Progress progress(Connection dst, String subscription) throws SQLException {

@@ -109,7 +109,7 @@ final class ReplicationStep {
         Replication.SlotState slot;
         try (var src = connector.open(s)) {
           var created = ensureSource(src, names, spec.getReplication().isReplicaIdentityFull(),
-              status, db);
+              s.sslMode().verifiesCertificate(), db);
           if (created != null) {
             events.add(new Event(false, "ReplicationStarted", created));
           }
@@ -257,7 +257,7 @@ final class ReplicationStep {
 
   /** Publication and slot on the source; returns a description when it created them. */
   private String ensureSource(java.sql.Connection src, ReplicationNames names,
-      boolean replicaIdentityFull, PgMigrationStatus status, DatabaseStatus db)
+      boolean replicaIdentityFull, boolean verifyRequested, DatabaseStatus db)
       throws SQLException {
     boolean superuser = isSuperuser(src);
     var full = new ArrayList<String>();
@@ -275,6 +275,9 @@ final class ReplicationStep {
     }
     return db.getName() + ": publication " + names.publication() + ", slot " + names.slot()
         + (superuser ? "" : " (through aiven_extras)")
+        + (!verifyRequested ? ""
+            : "; the subscription connects with sslmode=require: the operator cannot place the"
+                + " CA certificate on the target server")
         + (full.isEmpty() ? "" : "; REPLICA IDENTITY FULL set on " + String.join(", ", full));
   }
 

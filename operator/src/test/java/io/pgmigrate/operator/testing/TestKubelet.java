@@ -165,11 +165,13 @@ public final class TestKubelet implements AutoCloseable {
     var readOnly = container.getSecurityContext() != null
         && Boolean.TRUE.equals(container.getSecurityContext().getReadOnlyRootFilesystem());
     for (var m : container.getVolumeMounts()) {
-      var target = Path.of(m.getMountPath());
-      if (!Files.exists(target)) {
-        Files.createDirectories(target);
-        mountPoints.add(target);
+      // create the mount point and any missing parents, remembering each to remove later
+      var missing = new ArrayList<Path>();
+      for (var p = Path.of(m.getMountPath()); p != null && !Files.exists(p); p = p.getParent()) {
+        missing.add(p);
       }
+      Files.createDirectories(Path.of(m.getMountPath()));
+      mountPoints.addAll(missing);
     }
     if (readOnly) {
       // only this namespace's view of / turns read-only; the volumes mounted next stay writable
@@ -316,7 +318,9 @@ public final class TestKubelet implements AutoCloseable {
       p.destroyForcibly();
     });
     runner.shutdownNow();
-    for (var mp : mountPoints) {
+    var deepestFirst = new ArrayList<>(mountPoints);
+    deepestFirst.sort((a, b) -> b.getNameCount() - a.getNameCount());
+    for (var mp : deepestFirst) {
       try {
         Files.deleteIfExists(mp);
       } catch (IOException ignored) {

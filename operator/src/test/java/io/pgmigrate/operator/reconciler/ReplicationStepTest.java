@@ -1,0 +1,25 @@
+package io.pgmigrate.operator.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.sql.SQLException;
+import org.junit.jupiter.api.Test;
+
+class ReplicationStepTest {
+
+  @Test
+  void onlyConnectionAndResourceErrorsAreRetried() {
+    assertThat(ReplicationStep.transient_(new SQLException("refused", "08001"))).isTrue();
+    assertThat(ReplicationStep.transient_(new SQLException("shutdown", "57P01"))).isTrue();
+    assertThat(ReplicationStep.transient_(new SQLException("slot active", "55006"))).isTrue();
+    assertThat(ReplicationStep.transient_(new SQLException("denied", "42501"))).isFalse();
+    assertThat(ReplicationStep.transient_(new SQLException("no such", "42704"))).isFalse();
+  }
+
+  @Test
+  void caughtUpThresholdIsAQuantityOfBytes() {
+    assertThat(ReplicationStep.caughtUpBytes("1Mi")).isEqualTo(1024 * 1024);
+    assertThat(ReplicationStep.caughtUpBytes("512Ki")).isEqualTo(512 * 1024);
+    assertThat(ReplicationStep.caughtUpBytes(null)).isEqualTo(1024 * 1024);
+  }
+}
