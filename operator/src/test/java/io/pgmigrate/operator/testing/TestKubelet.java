@@ -57,9 +57,9 @@ public final class TestKubelet implements AutoCloseable {
     this.client = client;
     this.namespace = namespace;
     try {
-      // not under /tmp: a Pod's /tmp volume is mounted over /tmp before the other volumes
-      var base = Files.createDirectories(Path.of("target").toAbsolutePath());
-      this.root = Files.createTempDirectory(base, "kubelet-");
+      // not under /tmp, where a Pod's /tmp volume is mounted (mounts are also ordered so
+      // that no volume hides the directory the others come from)
+      this.root = Files.createTempDirectory(Path.of("/var/tmp"), "pgmigrate-kubelet-");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -177,7 +177,11 @@ public final class TestKubelet implements AutoCloseable {
       // only this namespace's view of / turns read-only; the volumes mounted next stay writable
       setup.append("mount -o remount,bind,ro /\n");
     }
-    for (var m : container.getVolumeMounts()) {
+    var ordered = new ArrayList<>(container.getVolumeMounts());
+    // a mount over an ancestor of the volumes' directory would hide the later ones: last
+    ordered.sort(java.util.Comparator.comparing(
+        (io.fabric8.kubernetes.api.model.VolumeMount m) -> root.startsWith(Path.of(m.getMountPath()))));
+    for (var m : ordered) {
       setup.append("mount --bind '").append(sources.get(m.getName())).append("' '")
           .append(m.getMountPath()).append("'\n");
       setup.append("mount -o remount,bind,")
