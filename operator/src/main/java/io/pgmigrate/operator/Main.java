@@ -1,6 +1,10 @@
 package io.pgmigrate.operator;
 
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pgmigrate.operator.metrics.HttpEndpoints;
+import io.pgmigrate.operator.metrics.MigrationMetrics;
 import io.pgmigrate.operator.postgres.Timeouts;
 import java.util.Arrays;
 import java.util.Set;
@@ -11,7 +15,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs the operator in a cluster (service account) or outside one (current kubeconfig). The
  * environment variable WATCH_NAMESPACES (comma-separated) limits the watched namespaces; unset or
- * empty watches all.
+ * empty watches all. HTTP_PORT (default 8080) serves /metrics, /healthz and /readyz.
  */
 public final class Main {
 
@@ -22,12 +26,22 @@ public final class Main {
   public static void main(String[] args) {
     var namespaces = parseNamespaces(System.getenv("WATCH_NAMESPACES"));
     var client = new KubernetesClientBuilder().build();
-    var operator = PgMigrateOperator.create(client, namespaces, Timeouts.DEFAULT);
+    var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    var operator =
+        PgMigrateOperator.create(client, namespaces, Timeouts.DEFAULT, new MigrationMetrics(registry));
+    var port = Integer.parseInt(System.getenv().getOrDefault("HTTP_PORT", "8080"));
+    HttpEndpoints http;
+    try {
+      http = new HttpEndpoints(port, registry, operator);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("serving /metrics, /healthz, /readyz on " + port, e);
+    }
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   operator.stop();
+                  http.close();
                   client.close();
                 }));
     operator.start();

@@ -2,6 +2,9 @@ package io.pgmigrate.operator;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pgmigrate.operator.metrics.MigrationMetrics;
 import io.pgmigrate.operator.postgres.PgConnector;
 import io.pgmigrate.operator.postgres.Timeouts;
 import io.pgmigrate.operator.reconciler.PgMigrationReconciler;
@@ -19,14 +22,24 @@ public final class PgMigrateOperator {
    * @param namespaces namespaces to watch; empty means all
    */
   public static Operator create(KubernetesClient client, Set<String> namespaces, Timeouts timeouts) {
+    return create(client, namespaces, timeouts, new MigrationMetrics(new SimpleMeterRegistry()));
+  }
+
+  /** The operator, not yet started, recording its metrics (and JOSDK's) in the given registry. */
+  public static Operator create(
+      KubernetesClient client, Set<String> namespaces, Timeouts timeouts,
+      MigrationMetrics metrics) {
     var operator =
         new Operator(
             o ->
                 o.withKubernetesClient(client)
                     .withUseSSAToPatchPrimaryResource(true)
                     .withCloseClientOnStop(false)
-                    .withStopOnInformerErrorDuringStartup(true));
-    var reconciler = PgMigrationReconciler.create(client, new PgConnector(timeouts), Clock.systemUTC());
+                    .withStopOnInformerErrorDuringStartup(true)
+                    .withMetrics(MicrometerMetrics.newPerResourceCollectingMicrometerMetricsBuilder(
+                        metrics.registry()).build()));
+    var reconciler =
+        PgMigrationReconciler.create(client, new PgConnector(timeouts), metrics, Clock.systemUTC());
     operator.register(
         reconciler,
         c -> {

@@ -11,6 +11,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import io.pgmigrate.operator.api.Method;
 import io.pgmigrate.operator.api.Phase;
 import io.pgmigrate.operator.dump.DumpPods;
+import io.pgmigrate.operator.metrics.MigrationMetrics;
 import io.pgmigrate.operator.postgres.CopyVerification;
 import io.pgmigrate.operator.postgres.PgConnector;
 import io.pgmigrate.operator.postgres.TargetPreparation;
@@ -45,12 +46,14 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
   private final DumpStep dump;
   private final ReplicationStep replication;
   private final EventRecorder events;
+  private final MigrationMetrics metrics;
   private final KubernetesClient client;
   private final Clock clock;
 
   PgMigrationReconciler(
       Validator validator, DumpStep dump, ReplicationStep replication, EventRecorder events,
-      KubernetesClient client, Clock clock) {
+      MigrationMetrics metrics, KubernetesClient client, Clock clock) {
+    this.metrics = metrics;
     this.validator = validator;
     this.dump = dump;
     this.replication = replication;
@@ -61,7 +64,7 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
 
   /** The reconciler with its production collaborators. */
   public static PgMigrationReconciler create(
-      KubernetesClient client, PgConnector connector, Clock clock) {
+      KubernetesClient client, PgConnector connector, MigrationMetrics metrics, Clock clock) {
     var secrets = new KubernetesSecretLookup(client);
     var dump = new DumpStep(secrets, new TargetPreparation(connector),
         new CopyVerification(connector), client);
@@ -70,6 +73,7 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
         dump,
         new ReplicationStep(dump, connector),
         new EventRecorder(client),
+        metrics,
         client,
         clock);
   }
@@ -136,6 +140,8 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
       }
     }
     toRecord.forEach(e -> events.record(resource, e));
+    metrics.record(resource, status);
+    metrics.podsSeen(context.getSecondaryResources(Pod.class).stream().toList());
     var control = UpdateControl.<PgMigration>noUpdate();
     if (before == Phase.Validating && status.getPhase() == Phase.Migrating) {
       // the next step (preparing the target) runs in its own pass, after this status is seen
@@ -157,6 +163,7 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
         ? replication.cleanup(resource, resource.getStatus(), events)
         : List.<String>of();
     events.forEach(e -> this.events.record(resource, e));
+    metrics.forget(resource);
     var active = resource.getStatus() != null
         && (resource.getStatus().getPhase() == Phase.Migrating
             || resource.getStatus().getPhase() == Phase.Syncing);

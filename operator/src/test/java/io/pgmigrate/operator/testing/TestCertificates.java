@@ -40,6 +40,7 @@ public record TestCertificates(Path dir, Path caCert, Path serverCert, Path serv
   static TestCertificates create() {
     try {
       var dir = Files.createTempDirectory("pgmigrate-certs-");
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> PostgresServer.deleteTree(dir)));
       var ca = dir.resolve("ca.crt");
       var caKey = dir.resolve("ca.key");
       var key = dir.resolve("server.key");
