@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
  * Runs the operator in a cluster (service account) or outside one (current kubeconfig). The
  * environment variable WATCH_NAMESPACES (comma-separated) limits the watched namespaces; unset or
  * empty watches all. HTTP_PORT (default 8080) serves /metrics, /healthz and /readyz.
+ * LEADER_ELECTION_NAMESPACE turns leader election on (a Lease there); LOG_FORMAT=json logs JSON.
  */
 public final class Main {
 
@@ -28,7 +29,8 @@ public final class Main {
     var client = new KubernetesClientBuilder().build();
     var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     var operator =
-        PgMigrateOperator.create(client, namespaces, Timeouts.DEFAULT, new MigrationMetrics(registry));
+        PgMigrateOperator.create(client, namespaces, Timeouts.DEFAULT, new MigrationMetrics(registry),
+            System.getenv("LEADER_ELECTION_NAMESPACE"));
     var port = Integer.parseInt(System.getenv().getOrDefault("HTTP_PORT", "8080"));
     HttpEndpoints http;
     try {

@@ -2,6 +2,7 @@ package io.pgmigrate.operator;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pgmigrate.operator.metrics.MigrationMetrics;
@@ -29,15 +30,30 @@ public final class PgMigrateOperator {
   public static Operator create(
       KubernetesClient client, Set<String> namespaces, Timeouts timeouts,
       MigrationMetrics metrics) {
+    return create(client, namespaces, timeouts, metrics, null);
+  }
+
+  /**
+   * The same, with leader election through a Lease in {@code leaderElectionNamespace} when it
+   * is set (for more than one replica).
+   */
+  public static Operator create(
+      KubernetesClient client, Set<String> namespaces, Timeouts timeouts,
+      MigrationMetrics metrics, String leaderElectionNamespace) {
     var operator =
         new Operator(
-            o ->
-                o.withKubernetesClient(client)
+            o -> {
+              if (leaderElectionNamespace != null && !leaderElectionNamespace.isBlank()) {
+                o.withLeaderElectionConfiguration(
+                    new LeaderElectionConfiguration("pgmigrate-operator", leaderElectionNamespace));
+              }
+              o.withKubernetesClient(client)
                     .withUseSSAToPatchPrimaryResource(true)
                     .withCloseClientOnStop(false)
                     .withStopOnInformerErrorDuringStartup(true)
                     .withMetrics(MicrometerMetrics.newPerResourceCollectingMicrometerMetricsBuilder(
-                        metrics.registry()).build()));
+                        metrics.registry()).build());
+            });
     var reconciler =
         PgMigrationReconciler.create(client, new PgConnector(timeouts), metrics, Clock.systemUTC());
     operator.register(

@@ -1,0 +1,144 @@
+package io.pgmigrate.operator.chart;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.marcnuri.helm.Helm;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/** The Helm chart, linted and rendered with helm itself (helm-java, offline). */
+class HelmChartTest {
+
+  static final Path CHART =
+      Path.of(System.getProperty("pgmigrate.repoRoot", ".."), "helm", "pgmigrate-operator");
+
+  /** Every rule the operator needs, and nothing else. */
+  static final Map<String, String> EXPECTED_RULES = new TreeMap<>(Map.of(
+      "pgmigrate.io/pgmigrations", "get,list,patch,update,watch",
+      "pgmigrate.io/pgmigrations/status", "patch",
+      "/pods", "create,delete,deletecollection,get,list,watch",
+      "/secrets", "get",
+      "/events", "create"));
+
+  static List<HasMetadata> render(Map<String, Object> values) {
+    return render(values, null);
+  }
+
+  @SuppressWarnings("unchecked")
+  static List<HasMetadata> render(Map<String, Object> values, String valuesYaml) {
+    var template = new Helm(CHART).template().withName("pgm").withNamespace("operators");
+    values.forEach(template::set);
+    if (valuesYaml != null) {
+      try {
+        var file = java.nio.file.Files.createTempFile("values", ".yaml");
+        java.nio.file.Files.writeString(file, valuesYaml);
+        file.toFile().deleteOnExit();
+        template.withValuesFile(file);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+    Object parsed = new KubernetesSerialization().unmarshal(template.call());
+    return parsed instanceof List<?> list ? (List<HasMetadata>) list : List.of((HasMetadata) parsed);
+  }
+
+  static Map<String, String> rules(List<PolicyRule> rules) {
+    var result = new TreeMap<String, String>();
+    for (var r : rules) {
+      for (var group : r.getApiGroups()) {
+        for (var resource : r.getResources()) {
+          result.put(group + "/" + resource,
+              r.getVerbs().stream().sorted().collect(Collectors.joining(",")));
+        }
+      }
+    }
+    return result;
+  }
+
+  @Test
+  void lintsCleanly() {
+    var result = new Helm(CHART).lint().strict().call();
+    assertThat(result.isFailed()).as(String.join("\n", result.getMessages())).isFalse();
+  }
+
+  @Test
+  void clusterWideRbacGrantsExactlyWhatTheOperatorCalls() {
+    var objects = render(Map.of());
+    var clusterRole = objects.stream().filter(ClusterRole.class::isInstance)
+        .map(ClusterRole.class::cast).findFirst().orElseThrow();
+    assertThat(rules(clusterRole.getRules())).isEqualTo(EXPECTED_RULES);
+    assertThat(clusterRole.getRules()).allSatisfy(r -> {
+      assertThat(r.getVerbs()).doesNotContain("*");
+      assertThat(r.getResources()).doesNotContain("*");
+    });
+    assertThat(objects).noneMatch(Role.class::isInstance);
+    assertThat(objects).extracting(HasMetadata::getKind)
+        .contains("ServiceAccount", "ClusterRoleBinding", "Deployment", "Service")
+        .doesNotContain("ServiceMonitor", "CustomResourceDefinition");
+  }
+
+  @Test
+  void watchedNamespacesGetARoleEachAndNoClusterRole() {
+    var objects = render(Map.of(), "watchNamespaces: [team-a, team-b]\n");
+    var roles = objects.stream().filter(Role.class::isInstance).map(Role.class::cast).toList();
+    assertThat(roles).extracting(r -> r.getMetadata().getNamespace())
+        .containsExactlyInAnyOrder("team-a", "team-b");
+    assertThat(roles).allSatisfy(r -> assertThat(rules(r.getRules())).isEqualTo(EXPECTED_RULES));
+    assertThat(objects).noneMatch(ClusterRole.class::isInstance);
+    var env = deployment(objects).getSpec().getTemplate().getSpec().getContainers().get(0).getEnv();
+    assertThat(env).anySatisfy(e -> assertThat(e.getName() + "=" + e.getValue())
+        .isEqualTo("WATCH_NAMESPACES=team-a,team-b"));
+  }
+
+  @Test
+  void moreThanOneReplicaTurnsOnLeaderElectionWithItsLeaseRule() {
+    var objects = render(Map.of("replicas", "2"));
+    var lease = objects.stream().filter(Role.class::isInstance).map(Role.class::cast)
+        .filter(r -> r.getMetadata().getName().endsWith("-leader-election")).findFirst()
+        .orElseThrow();
+    assertThat(rules(lease.getRules())).containsExactly(
+        Map.entry("coordination.k8s.io/leases", "create,get,update"));
+    var env = deployment(objects).getSpec().getTemplate().getSpec().getContainers().get(0).getEnv();
+    assertThat(env).anySatisfy(e -> assertThat(e.getName()).isEqualTo("LEADER_ELECTION_NAMESPACE"));
+    assertThat(render(Map.of())).noneMatch(o -> o.getMetadata().getName().endsWith("-leader-election"));
+  }
+
+  @Test
+  void deploymentIsRestrictedAndProbed() {
+    var d = deployment(render(Map.of("logFormat", "json")));
+    var pod = d.getSpec().getTemplate().getSpec();
+    assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+    assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+    assertThat(pod.getServiceAccountName()).isEqualTo("pgm-pgmigrate-operator");
+    var c = pod.getContainers().get(0);
+    assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+    assertThat(c.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+    assertThat(c.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+    assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
+    assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
+    assertThat(c.getResources().getLimits()).containsKey("memory");
+    assertThat(c.getEnv()).anySatisfy(e -> assertThat(e.getName() + "=" + e.getValue())
+        .isEqualTo("LOG_FORMAT=json"));
+  }
+
+  @Test
+  void serviceMonitorIsOptional() {
+    var objects = render(Map.of("metrics.serviceMonitor.enabled", "true"));
+    assertThat(objects).extracting(HasMetadata::getKind).contains("ServiceMonitor");
+  }
+
+  static Deployment deployment(List<HasMetadata> objects) {
+    return objects.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast)
+        .findFirst().orElseThrow();
+  }
+}
