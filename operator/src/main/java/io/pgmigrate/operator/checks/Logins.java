@@ -16,7 +16,12 @@ public final class Logins {
     if (ref == null || ref.getName() == null) {
       return new Login(null, "no credentialsSecret is set");
     }
-    var data = secrets.read(namespace, ref.getName());
+    java.util.Optional<java.util.Map<String, String>> data;
+    try {
+      data = secrets.read(namespace, ref.getName());
+    } catch (SecretLookup.Forbidden e) {
+      return new Login(null, e.getMessage());
+    }
     if (data.isEmpty()) {
       return new Login(null, "Secret " + ref.getName() + " not found in namespace " + namespace);
     }
@@ -37,7 +42,12 @@ public final class Logins {
         return new Login(null, "sslMode " + endpoint.sslModeOrDefault().libpqName()
             + " needs caSecret");
       }
-      var caData = secrets.read(namespace, caRef.getName());
+      java.util.Optional<java.util.Map<String, String>> caData;
+      try {
+        caData = secrets.read(namespace, caRef.getName());
+      } catch (SecretLookup.Forbidden e) {
+        return new Login(null, e.getMessage());
+      }
       if (caData.isEmpty()) {
         return new Login(null, "CA Secret " + caRef.getName() + " not found in namespace "
             + namespace);

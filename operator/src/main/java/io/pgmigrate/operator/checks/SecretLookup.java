@@ -7,4 +7,11 @@ import java.util.Optional;
 @FunctionalInterface
 public interface SecretLookup {
   Optional<Map<String, String>> read(String namespace, String name);
+
+  /** The operator's own permissions do not let it read the Secret. */
+  final class Forbidden extends RuntimeException {
+    public Forbidden(String message) {
+      super(message);
+    }
+  }
 }

@@ -157,6 +157,13 @@ final class DumpStep {
       try {
         client.pods().inNamespace(namespace).resource(pod).create();
       } catch (KubernetesClientException e) {
+        if (e.getCode() == 403) {
+          // only RBAC can fix this: say so instead of retrying forever
+          fail(status, "Forbidden", "the operator may not create Pods in namespace " + namespace
+              + " (check the chart's RBAC): " + e.getStatus().getMessage(), generation, now,
+              events);
+          return null;
+        }
         if (e.getCode() != 409) {
           throw e;
         }

@@ -2,6 +2,7 @@ package io.pgmigrate.operator.reconciler;
 
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.pgmigrate.operator.checks.SecretLookup;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -23,7 +24,16 @@ public class KubernetesSecretLookup implements SecretLookup {
 
   @Override
   public Optional<Map<String, String>> read(String namespace, String name) {
-    Secret secret = client.secrets().inNamespace(namespace).withName(name).get();
+    Secret secret;
+    try {
+      secret = client.secrets().inNamespace(namespace).withName(name).get();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 403) {
+        throw new SecretLookup.Forbidden("the operator may not read Secret " + name
+            + " in namespace " + namespace + " (check the chart's RBAC)");
+      }
+      throw e;
+    }
     if (secret == null) {
       return Optional.empty();
     }

@@ -17,7 +17,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /** The Helm chart, linted and rendered with helm itself (helm-java, offline). */
-class HelmChartTest {
+public class HelmChartTest {
 
   static final Path CHART =
       Path.of(System.getProperty("pgmigrate.repoRoot", ".."), "helm", "pgmigrate-operator");
@@ -34,9 +34,15 @@ class HelmChartTest {
     return render(values, null);
   }
 
-  @SuppressWarnings("unchecked")
   static List<HasMetadata> render(Map<String, Object> values, String valuesYaml) {
-    var template = new Helm(CHART).template().withName("pgm").withNamespace("operators");
+    return render("operators", values, valuesYaml);
+  }
+
+  /** The chart as helm template renders it into a release namespace. */
+  @SuppressWarnings("unchecked")
+  public static List<HasMetadata> render(String releaseNamespace, Map<String, Object> values,
+      String valuesYaml) {
+    var template = new Helm(CHART).template().withName("pgm").withNamespace(releaseNamespace);
     values.forEach(template::set);
     if (valuesYaml != null) {
       try {
