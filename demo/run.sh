@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# One-command demo on this machine (no cluster, no Docker): a local kube-apiserver + etcd built
+# from the Kubernetes Go modules, two local PostgreSQL servers with sample data, the operator,
+# and the test kubelet that runs the schema-copy Pods' commands locally. Applies a continuous
+# PgMigration, shows `kubectl get pgmigrations` moving to Syncing, cuts over to Ready, compares
+# the data, and cleans up. Needs root (initdb runs as the postgres user; the kubelet mounts
+# volumes), Java 17, Maven, Go and Debian's PostgreSQL (.ci/run installs what is missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/kube-binaries/build.sh
+mvn -B -q -pl operator -am -DskipTests install
+mvn -B -q -pl operator exec:java -Dexec.classpathScope=test \
+  -Dexec.mainClass=io.pgmigrate.operator.demo.Demo \
+  -Dlogback.configurationFile="$PWD/demo/logback.xml"
