@@ -65,13 +65,14 @@ public final class KubeApi implements AutoCloseable {
     }
   }
 
-  /** The CRD exactly as the build generated it from the Java classes. */
-  public static Path generatedCrd() {
-    return Path.of("target", "classes", "META-INF", "fabric8", "pgmigrations.pgmigrate.io-v1.yml");
-  }
+  /** The CRD exactly as the build generated it from the Java classes (on the classpath). */
+  static final String GENERATED_CRD = "META-INF/fabric8/pgmigrations.pgmigrate.io-v1.yml";
 
   private void installCrd() throws IOException {
-    try (var in = Files.newInputStream(generatedCrd())) {
+    try (var in = KubeApi.class.getClassLoader().getResourceAsStream(GENERATED_CRD)) {
+      if (in == null) {
+        throw new IOException(GENERATED_CRD + " is not on the classpath: build the operator first");
+      }
       var crd = client.getKubernetesSerialization().unmarshal(in, CustomResourceDefinition.class);
       client.resource(crd).serverSideApply();
       client
