@@ -15,11 +15,8 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.pgmigrate.operator.api.Endpoint;
 import io.pgmigrate.operator.api.PgMigration;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import io.pgmigrate.operator.postgres.DatabaseHash;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -239,12 +236,6 @@ public final class DumpPods {
 
   /** A short, stable, label-safe hash of a database name (names may hold any character). */
   public static String hash(String database) {
-    try {
-      var digest = MessageDigest.getInstance("SHA-256")
-          .digest(database.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(digest, 0, 5);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return DatabaseHash.of(database);
   }
 }

@@ -11,7 +11,7 @@ import java.util.TreeMap;
 /** Read-only catalog queries used by the pre-flight checks. */
 public final class Catalog {
 
-  private static final String USER_RELATIONS =
+  static final String USER_RELATIONS =
       """
       from pg_catalog.pg_class c
       join pg_catalog.pg_namespace n on n.oid = c.relnamespace
@@ -21,6 +21,22 @@ public final class Catalog {
         and not exists (select 1 from pg_catalog.pg_depend d
                         where d.classid = 'pg_catalog.pg_class'::regclass
                           and d.objid = c.oid and d.deptype = 'e')
+      """;
+
+  /**
+   * Leaf tables an UPDATE or DELETE could not be published for: no replica identity, or the
+   * default one without a primary key, or an index identity whose index is gone.
+   */
+  static final String WITHOUT_REPLICA_IDENTITY =
+      """
+        and c.relkind = 'r' and c.relpersistence = 'p'
+        and (c.relreplident = 'n'
+             or (c.relreplident = 'd' and not exists (
+                   select 1 from pg_catalog.pg_index i
+                   where i.indrelid = c.oid and i.indisprimary))
+             or (c.relreplident = 'i' and not exists (
+                   select 1 from pg_catalog.pg_index i
+                   where i.indrelid = c.oid and i.indisreplident)))
       """;
 
   private Catalog() {}
@@ -141,17 +157,8 @@ public final class Catalog {
             c,
             "select pg_catalog.format('%I.%I', n.nspname, c.relname) "
                 + USER_RELATIONS
-                + """
-                  and c.relkind = 'r' and c.relpersistence = 'p'
-                  and (c.relreplident = 'n'
-                       or (c.relreplident = 'd' and not exists (
-                             select 1 from pg_catalog.pg_index i
-                             where i.indrelid = c.oid and i.indisprimary))
-                       or (c.relreplident = 'i' and not exists (
-                             select 1 from pg_catalog.pg_index i
-                             where i.indrelid = c.oid and i.indisreplident)))
-                order by 1
-                """);
+                + WITHOUT_REPLICA_IDENTITY
+                + " order by 1");
     var unlogged =
         strings(
             c,

@@ -30,24 +30,8 @@ public final class Replication {
     var result = new ArrayList<String[]>();
     try (var st = src.createStatement();
         var rs = st.executeQuery(
-            """
-            select n.nspname, c.relname from pg_catalog.pg_class c
-            join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-            where c.relkind = 'r' and c.relpersistence = 'p'
-              and n.nspname not in ('pg_catalog', 'information_schema')
-              and n.nspname not like 'pg\\_toast%'
-              and not exists (select 1 from pg_catalog.pg_depend d
-                              where d.classid = 'pg_catalog.pg_class'::regclass
-                                and d.objid = c.oid and d.deptype = 'e')
-              and (c.relreplident = 'n'
-                   or (c.relreplident = 'd' and not exists (
-                         select 1 from pg_catalog.pg_index i
-                         where i.indrelid = c.oid and i.indisprimary))
-                   or (c.relreplident = 'i' and not exists (
-                         select 1 from pg_catalog.pg_index i
-                         where i.indrelid = c.oid and i.indisreplident)))
-            order by 1, 2
-            """)) {
+            "select n.nspname, c.relname " + Catalog.USER_RELATIONS
+                + Catalog.WITHOUT_REPLICA_IDENTITY + " order by 1, 2")) {
       while (rs.next()) {
         result.add(new String[] {rs.getString(1), rs.getString(2)});
       }

@@ -1,9 +1,5 @@
 package io.pgmigrate.operator.postgres;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Locale;
 
 /**
@@ -17,17 +13,7 @@ public record ReplicationNames(String publication, String slot, String subscript
 
   public static ReplicationNames of(String uid, String database) {
     var id = uid.replace("-", "").toLowerCase(Locale.ROOT).substring(0, 12);
-    var db = hash(database);
+    var db = DatabaseHash.of(database);
     return new ReplicationNames(PREFIX + id, PREFIX + id + "_" + db, PREFIX + id + "_" + db);
-  }
-
-  private static String hash(String database) {
-    try {
-      var digest = MessageDigest.getInstance("SHA-256")
-          .digest(database.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(digest, 0, 5);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }
