@@ -58,9 +58,13 @@ class OperatorOnK3sE2E {
 
   @Test
   void installsWithHelmAndMigratesBetweenTwoPostgresPods() throws Exception {
-    Assumptions.assumeTrue(DockerClientFactory.instance().isDockerAvailable(),
-        "skipped: no Docker engine on this machine; this end-to-end test on K3s (Testcontainers)"
-            + " runs wherever one is available");
+    var docker = DockerClientFactory.instance().isDockerAvailable();
+    var reason = "skipped: no Docker engine on this machine; this end-to-end test on K3s"
+        + " (Testcontainers) runs wherever one is available";
+    if (!docker) {
+      System.out.println("OperatorOnK3sE2E " + reason);
+    }
+    Assumptions.assumeTrue(docker, reason);
     var image = new ImageFromDockerfile("pgmigrate-operator", false)
         .withFileFromPath(".", ROOT).get();
     try (var k3s = new K3sContainer(DockerImageName.parse("rancher/k3s:v1.31.4-k3s1"))) {

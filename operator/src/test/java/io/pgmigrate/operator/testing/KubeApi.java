@@ -82,7 +82,7 @@ public final class KubeApi implements AutoCloseable {
           .withName(crd.getMetadata().getName())
           .waitUntilCondition(
               c ->
-                  c.getStatus() != null
+                  c != null && c.getStatus() != null && c.getStatus().getConditions() != null
                       && c.getStatus().getConditions().stream()
                           .anyMatch(
                               x -> "Established".equals(x.getType()) && "True".equals(x.getStatus())),

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The benchmark (not part of the tests): on this machine, one run, the same servers for all:
+# the operator's dump method at jobs 1 and jobs N, a plain pg_dump | pg_restore pipe, and the raw
+# parallel-COPY bound; continuous replication (initial copy, lag p50/p99 under a pgbench load,
+# cutover); and the operator's cost with 50 PgMigrations. BENCH_SCALE (default 30) sets the
+# pgbench scale. Prints a table; writes bench/results/latest.json. Needs root, like the tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/kube-binaries/build.sh
+mvn -B -q -pl operator -am -DskipTests install
+mvn -B -q -pl operator exec:java -Dexec.classpathScope=test \
+  -Dexec.mainClass=io.pgmigrate.operator.bench.Benchmark \
+  -Dpgmigrate.repoRoot="$PWD" -Dlogback.configurationFile="$PWD/demo/logback.xml"

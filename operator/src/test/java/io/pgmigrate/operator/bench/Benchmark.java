@@ -1,0 +1,361 @@
+package io.pgmigrate.operator.bench;
+
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.pgmigrate.operator.PgMigrateOperator;
+import io.pgmigrate.operator.api.Method;
+import io.pgmigrate.operator.api.Phase;
+import io.pgmigrate.operator.api.PgMigration;
+import io.pgmigrate.operator.api.SslMode;
+import io.pgmigrate.operator.postgres.Timeouts;
+import io.pgmigrate.operator.testing.Fixtures;
+import io.pgmigrate.operator.testing.KubeApi;
+import io.pgmigrate.operator.testing.PostgresServer;
+import io.pgmigrate.operator.testing.TestKubelet;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * bench/run.sh: migration throughput and replication lag on this machine, all methods on the
+ * same servers in one run. Prints a table and writes bench/results/latest.json.
+ */
+public final class Benchmark {
+
+  static final String DB = "bench";
+  static int scale = Integer.parseInt(System.getenv().getOrDefault("BENCH_SCALE", "30"));
+  static int jobs = Runtime.getRuntime().availableProcessors();
+  static final Map<String, Object> results = new LinkedHashMap<>();
+  static final List<String[]> rows = new ArrayList<>();
+
+  private Benchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    var bin = PostgresServer.binDir();
+    try (var api = KubeApi.start();
+        var source = PostgresServer.builder().name("bench-source")
+            .set("shared_buffers", "'512MB'").set("max_wal_size", "'4GB'").start();
+        var target = PostgresServer.builder().name("bench-target")
+            .set("shared_buffers", "'512MB'").set("max_wal_size", "'4GB'").start()) {
+      generate(bin, source);
+      long bytes = Long.parseLong(scalar(source, "postgres",
+          "select pg_database_size('" + DB + "')"));
+      results.put("machine", Map.of("cores", jobs, "memoryBytes",
+          ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+              .getTotalMemorySize(), "postgres", scalar(source, "postgres", "select version()")));
+      results.put("sourceBytes", bytes);
+      System.out.printf("source: pgbench scale %d + 2 wide tables, %.0f MB, %d cores%n", scale,
+          bytes / 1e6, jobs);
+
+      var client = api.client();
+      client.resource(new NamespaceBuilder().withNewMetadata().withName("bench").endMetadata()
+          .build()).create();
+      try (var kubelet = new TestKubelet(client, "bench").start()) {
+        var operator = PgMigrateOperator.create(client, Set.of("bench"),
+            new Timeouts(Duration.ofSeconds(10), Duration.ofMinutes(30), Duration.ofMinutes(20)));
+        operator.start();
+        try {
+          double raw = time("raw COPY bound (" + jobs + " parallel COPY, indexes after)", bytes,
+              () -> rawCopy(bin, source, target));
+          time("pg_dump -Fc | pg_restore (plain pipe)", bytes, () -> {
+            recreate(target);
+            sh("pg_dump -Fc " + conn(source) + " | pg_restore --exit-on-error -d \""
+                + conn(target) + "\"", bin);
+          });
+          time("operator dump, jobs 1", bytes, () -> operatorDump(client, source, target, 1));
+          time("operator dump, jobs " + jobs, bytes,
+              () -> operatorDump(client, source, target, jobs));
+          printDumpTable(raw);
+          continuous(bin, client, source, target);
+          operatorCost(client, source, target);
+        } finally {
+          operator.stop();
+        }
+      }
+    }
+    var out = Path.of(System.getProperty("pgmigrate.repoRoot", "."), "bench", "results");
+    Files.createDirectories(out);
+    Files.writeString(out.resolve("latest.json"),
+        new io.fabric8.kubernetes.client.utils.KubernetesSerialization().asJson(results) + "\n");
+    System.out.println("wrote " + out.resolve("latest.json"));
+    System.exit(0);
+  }
+
+  // ---- data ---------------------------------------------------------------------------------
+
+  static void generate(String bin, PostgresServer source) throws Exception {
+    source.execute("postgres", "create database " + DB);
+    sh(bin + "/pgbench -i -q -s " + scale + " " + conn(source, DB), bin);
+    var cols = new StringBuilder();
+    for (int i = 0; i < 16; i++) {
+      cols.append(", c").append(i).append(" text");
+    }
+    for (var t : List.of("wide_a", "wide_b")) {
+      source.execute(DB, "create table " + t + " (id bigint primary key" + cols + ")");
+      var values = new StringBuilder();
+      for (int i = 0; i < 16; i++) {
+        values.append(", md5((g * ").append(i + 1).append(")::text)");
+      }
+      source.execute(DB, "insert into " + t + " select g" + values
+          + " from generate_series(1, " + (scale * 5000) + ") g",
+          "create index on " + t + " (c1)", "create index on " + t + " (c2, c3)");
+    }
+    // pgbench_history has no key: logical replication needs it to have an identity
+    source.execute(DB, "alter table pgbench_history add column hid bigserial primary key",
+        "vacuum analyze");
+  }
+
+  // ---- dump methods -------------------------------------------------------------------------
+
+  static void rawCopy(String bin, PostgresServer source, PostgresServer target) throws Exception {
+    recreate(target);
+    sh("pg_dump --section=pre-data " + conn(source) + " | psql -q -v ON_ERROR_STOP=1 "
+        + conn(target), bin);
+    var tables = new ArrayList<>(List.of("pgbench_accounts", "wide_a", "wide_b",
+        "pgbench_history", "pgbench_tellers", "pgbench_branches"));
+    var processes = new ArrayList<Process>();
+    for (int w = 0; w < jobs; w++) {
+      var mine = new ArrayList<String>();
+      for (int i = w; i < tables.size(); i += jobs) {
+        mine.add(tables.get(i));
+      }
+      var script = new StringBuilder("set -eo pipefail\n");
+      for (var t : mine) {
+        script.append("psql -q -c \"copy ").append(t).append(" to stdout (format binary)\" ")
+            .append(conn(source)).append(" | psql -q -c \"copy ").append(t)
+            .append(" from stdin (format binary)\" ").append(conn(target)).append("\n");
+      }
+      processes.add(start(script.toString(), bin));
+    }
+    for (var p : processes) {
+      if (p.waitFor() != 0) {
+        throw new IllegalStateException("raw copy failed: "
+            + new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+      }
+    }
+    sh("pg_dump -Fc --section=post-data " + conn(source) + " > /tmp/bench-post.dump && "
+        + "pg_restore --exit-on-error -j " + jobs + " -d \"" + conn(target) + "\" /tmp/bench-post.dump"
+        + " && rm -f /tmp/bench-post.dump", bin);
+  }
+
+  static void operatorDump(KubernetesClient client, PostgresServer source, PostgresServer target,
+      int jobs) throws Exception {
+    recreate(target);
+    sh("psql -q -c 'drop database " + DB + "' " + conn(target, "postgres"), PostgresServer.binDir());
+    var m = migration(client, "dump-" + jobs, source, target);
+    m.getSpec().setMethod(Method.DUMP);
+    m.getSpec().getDump().setJobs(jobs);
+    client.resource(m).create();
+    await(client, m.getMetadata().getName(), Duration.ofMinutes(30),
+        x -> x.getStatus().getPhase() == Phase.Ready);
+    delete(client, m.getMetadata().getName());
+  }
+
+  static void printDumpTable(double raw) {
+    System.out.println();
+    System.out.printf("%-48s %9s %9s %12s%n", "method", "seconds", "MB/s", "vs raw bound");
+    for (var r : rows) {
+      System.out.printf("%-48s %9s %9s %12s%n", r[0], r[1], r[2],
+          String.format(Locale.ROOT, "%.2fx", Double.parseDouble(r[1]) / raw));
+    }
+    System.out.println();
+  }
+
+  // ---- continuous ---------------------------------------------------------------------------
+
+  static void continuous(String bin, KubernetesClient client, PostgresServer source,
+      PostgresServer target) throws Exception {
+    recreate(target);
+    sh("psql -q -c 'drop database " + DB + "' " + conn(target, "postgres"), bin);
+    var m = migration(client, "live", source, target);
+    var t0 = Instant.now();
+    client.resource(m).create();
+    await(client, "live", Duration.ofMinutes(30), x -> x.getStatus().getPhase() == Phase.Syncing);
+    double initial = secondsSince(t0);
+    // a steady write load on the source while the lag is sampled
+    int clients = 2;
+    int seconds = Integer.parseInt(System.getenv().getOrDefault("BENCH_LOAD_SECONDS", "30"));
+    var load = start(bin + "/pgbench -n -c " + clients + " -T " + seconds + " -R 300 "
+        + conn(source, DB), bin);
+    var lagBytes = new ArrayList<Long>();
+    var lagSeconds = new ArrayList<Double>();
+    while (load.isAlive()) {
+      var row = scalar(source, "postgres",
+          "select coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn), 0)::bigint"
+              + " || ' ' || coalesce(extract(epoch from r.replay_lag), 0)"
+              + " from pg_replication_slots s left join pg_stat_replication r"
+              + " on r.pid = s.active_pid where s.slot_name like 'pgmigrate\\_%' limit 1");
+      var parts = row.split(" ");
+      lagBytes.add(Long.parseLong(parts[0]));
+      lagSeconds.add(Double.parseDouble(parts[1]));
+      Thread.sleep(200);
+    }
+    var loadOut = new String(load.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    var tps = loadOut.lines().filter(l -> l.startsWith("tps")).findFirst().orElse("tps = ?");
+    var t1 = Instant.now();
+    client.resources(PgMigration.class).inNamespace("bench").withName("live").edit(x -> {
+      x.getSpec().setKeepReplicating(false);
+      return x;
+    });
+    await(client, "live", Duration.ofMinutes(10), x -> x.getStatus().getPhase() == Phase.Ready);
+    double cutover = secondsSince(t1);
+    delete(client, "live");
+    var c = new LinkedHashMap<String, Object>();
+    c.put("initialCopySeconds", initial);
+    c.put("load", "pgbench TPC-B, " + clients + " clients, rate-limited to 300 tps, " + seconds
+        + " s: " + tps.strip());
+    c.put("lagBytesP50", percentile(lagBytes, 50));
+    c.put("lagBytesP99", percentile(lagBytes, 99));
+    c.put("lagSecondsP50", percentile(lagSeconds, 50));
+    c.put("lagSecondsP99", percentile(lagSeconds, 99));
+    c.put("samples", lagBytes.size());
+    c.put("cutoverSeconds", cutover);
+    results.put("continuous", c);
+    System.out.println("continuous: " + c);
+  }
+
+  // ---- operator cost ------------------------------------------------------------------------
+
+  static void operatorCost(KubernetesClient client, PostgresServer source, PostgresServer target)
+      throws Exception {
+    int n = 50;
+    var t0 = Instant.now();
+    for (int i = 0; i < n; i++) {
+      var m = migration(client, "many-" + i, source, target);
+      m.getSpec().setValidateOnly(true);
+      client.resource(m).create();
+    }
+    for (int i = 0; i < n; i++) {
+      await(client, "many-" + i, Duration.ofMinutes(10),
+          x -> !x.getStatus().getChecks().isEmpty());
+    }
+    double all = secondsSince(t0);
+    System.gc();
+    var heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    var c = new LinkedHashMap<String, Object>();
+    c.put("migrations", n);
+    c.put("secondsUntilAllValidated", all);
+    c.put("meanSecondsPerValidation", all / n);
+    c.put("heapUsedBytesAfterGc", heap);
+    results.put("operatorCost", c);
+    System.out.println("operator cost: " + c);
+    for (int i = 0; i < n; i++) {
+      client.resources(PgMigration.class).inNamespace("bench").withName("many-" + i).delete();
+    }
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  interface Step {
+    void run() throws Exception;
+  }
+
+  static double time(String name, long bytes, Step step) throws Exception {
+    var t0 = Instant.now();
+    step.run();
+    double s = secondsSince(t0);
+    rows.add(new String[] {name, String.format(Locale.ROOT, "%.1f", s),
+        String.format(Locale.ROOT, "%.1f", bytes / 1e6 / s)});
+    @SuppressWarnings("unchecked")
+    var dump = (List<Map<String, Object>>) results.computeIfAbsent("dump", k -> new ArrayList<>());
+    dump.add(Map.of("method", name, "seconds", s, "mbPerSecond", bytes / 1e6 / s));
+    System.out.printf("  %-48s %.1f s%n", name, s);
+    return s;
+  }
+
+  static PgMigration migration(KubernetesClient client, String name, PostgresServer source,
+      PostgresServer target) {
+    var m = Fixtures.migration(client, "bench", name, source, target);
+    for (var e : List.of(m.getSpec().getSource(), m.getSpec().getTarget())) {
+      e.setSslMode(SslMode.DISABLE);
+      e.setCaSecret(null);
+    }
+    m.getSpec().setDatabases(List.of(DB));
+    m.getSpec().getReplication().setMaxRetainedWalBytes("8Gi");
+    return m;
+  }
+
+  static PgMigration await(KubernetesClient client, String name, Duration limit,
+      Predicate<PgMigration> done) throws InterruptedException {
+    var until = Instant.now().plus(limit);
+    while (Instant.now().isBefore(until)) {
+      var m = client.resources(PgMigration.class).inNamespace("bench").withName(name).get();
+      if (m != null && m.getStatus() != null) {
+        if (m.getStatus().getPhase() == Phase.Failed) {
+          throw new IllegalStateException(name + " failed: " + m.getStatus().getMessage());
+        }
+        if (done.test(m)) {
+          return m;
+        }
+      }
+      Thread.sleep(200);
+    }
+    throw new IllegalStateException(name + ": not done within " + limit);
+  }
+
+  static void delete(KubernetesClient client, String name) throws InterruptedException {
+    client.resources(PgMigration.class).inNamespace("bench").withName(name).delete();
+    while (client.resources(PgMigration.class).inNamespace("bench").withName(name).get() != null) {
+      Thread.sleep(200);
+    }
+  }
+
+  static void recreate(PostgresServer target) throws Exception {
+    target.execute("postgres", "drop database if exists " + DB + " with (force)",
+        "create database " + DB);
+  }
+
+  static String conn(PostgresServer s) {
+    return conn(s, DB);
+  }
+
+  static String conn(PostgresServer s, String db) {
+    return "host=127.0.0.1 port=" + s.port() + " dbname=" + db + " user="
+        + PostgresServer.SUPERUSER;
+  }
+
+  static String scalar(PostgresServer s, String db, String sql) throws Exception {
+    try (var c = s.connect(db); var st = c.createStatement(); var rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  static Process start(String script, String bin) throws IOException {
+    var pb = new ProcessBuilder("bash", "-c", script).redirectErrorStream(true);
+    pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+    pb.environment().put("PGPASSWORD", PostgresServer.SUPERUSER_PASSWORD);
+    pb.environment().put("PGSSLMODE", "disable");
+    return pb.start();
+  }
+
+  static void sh(String script, String bin) throws Exception {
+    var p = start("set -eo pipefail\n" + script, bin);
+    var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(60, TimeUnit.MINUTES) || p.exitValue() != 0) {
+      throw new IllegalStateException("failed: " + script + "\n" + out);
+    }
+  }
+
+  static double secondsSince(Instant t0) {
+    return Duration.between(t0, Instant.now()).toMillis() / 1000.0;
+  }
+
+  static <T extends Comparable<T>> T percentile(List<T> values, int p) {
+    var sorted = values.stream().sorted().toList();
+    return sorted.isEmpty() ? null : sorted.get(Math.min(sorted.size() - 1,
+        (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
+  }
+}
