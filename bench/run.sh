@@ -8,6 +8,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/kube-binaries/build.sh
 mvn -B -q -pl operator -am -DskipTests install
-mvn -B -q -pl operator exec:java -Dexec.classpathScope=test \
+mvn -B -q -e -pl operator exec:java -Dexec.classpathScope=test \
   -Dexec.mainClass=io.pgmigrate.operator.bench.Benchmark \
   -Dpgmigrate.repoRoot="$PWD" -Dlogback.configurationFile="$PWD/demo/logback.xml"

@@ -20,13 +20,26 @@ public final class CopyVerification {
 
   public Result verify(ConnectionSpec source, ConnectionSpec target, String database)
       throws SQLException {
+    // both sides at once: the counts are full scans, and the servers are different machines
+    var targetCounts = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try (var dst = connector.open(target.withDatabase(database))) {
+        return Databases.rowCounts(dst);
+      } catch (SQLException e) {
+        throw new java.util.concurrent.CompletionException(e);
+      }
+    });
     Map<String, Long> expected;
     Map<String, Long> actual;
     try (var src = connector.open(source.withDatabase(database))) {
       expected = Databases.rowCounts(src);
     }
-    try (var dst = connector.open(target.withDatabase(database))) {
-      actual = Databases.rowCounts(dst);
+    try {
+      actual = targetCounts.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof SQLException sql) {
+        throw sql;
+      }
+      throw e;
     }
     var mismatches = new ArrayList<String>();
     for (var table : new TreeSet<>(expected.keySet())) {

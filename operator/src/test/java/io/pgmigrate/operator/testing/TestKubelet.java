@@ -47,6 +47,7 @@ public final class TestKubelet implements AutoCloseable {
   private final ExecutorService runner = Executors.newCachedThreadPool();
   private final Map<String, Process> running = new ConcurrentHashMap<>();
   private final Set<String> seen = ConcurrentHashMap.newKeySet();
+  private final Map<String, String> startTimes = new ConcurrentHashMap<>();
   /** Mount points this kubelet made on the host; removed only when it closes (see run). */
   private final Set<Path> mountPoints = ConcurrentHashMap.newKeySet();
   private final AtomicInteger started = new AtomicInteger();
@@ -245,6 +246,7 @@ public final class TestKubelet implements AutoCloseable {
 
   private void writeRunning(Pod pod) {
     var now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+    startTimes.put(pod.getMetadata().getUid(), now);
     updateStatus(pod, new PodStatusBuilder()
         .withPhase("Running")
         .withStartTime(now)
@@ -274,8 +276,10 @@ public final class TestKubelet implements AutoCloseable {
 
   private void writeTerminated(Pod pod, int exitCode, String reason, String message) {
     var now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+    var started = startTimes.getOrDefault(pod.getMetadata().getUid(), now);
     updateStatus(pod, new PodStatusBuilder()
         .withPhase(exitCode == 0 ? "Succeeded" : "Failed")
+        .withStartTime(started)
         .withContainerStatuses(new ContainerStatusBuilder()
             .withName(pod.getSpec().getContainers().get(0).getName())
             .withImage(pod.getSpec().getContainers().get(0).getImage())
@@ -283,7 +287,7 @@ public final class TestKubelet implements AutoCloseable {
             .withRestartCount(0)
             .withState(new ContainerStateBuilder().withNewTerminated()
                 .withExitCode(exitCode).withReason(reason).withMessage(message)
-                .withFinishedAt(now).endTerminated().build())
+                .withStartedAt(started).withFinishedAt(now).endTerminated().build())
             .build())
         .build());
   }
