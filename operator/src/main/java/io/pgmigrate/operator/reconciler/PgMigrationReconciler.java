@@ -28,6 +28,7 @@ import io.pgmigrate.operator.api.PgMigration;
 import io.pgmigrate.operator.checks.ValidationReport;
 import io.pgmigrate.operator.checks.Validator;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,8 +67,10 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
   public static PgMigrationReconciler create(
       KubernetesClient client, PgConnector connector, MigrationMetrics metrics, Clock clock) {
     var secrets = new KubernetesSecretLookup(client);
+    // row counts scan whole tables: they get hours, not the default statement timeout
+    var counting = new PgConnector(connector.timeouts().withLongStatements(Duration.ofHours(6)));
     var dump = new DumpStep(secrets, new TargetPreparation(connector),
-        new CopyVerification(connector), client);
+        new CopyVerification(counting), client);
     return new PgMigrationReconciler(
         new Validator(secrets, connector),
         dump,

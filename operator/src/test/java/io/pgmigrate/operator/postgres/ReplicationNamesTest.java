@@ -51,4 +51,12 @@ class ReplicationNamesTest {
     assertThat(Replication.subscriptionOptions(15)).contains("binary = true", "streaming = on");
     assertThat(Replication.subscriptionOptions(16)).contains("streaming = parallel");
   }
+
+  @Test
+  void verificationGetsLongStatementsButTheSameConnectTimeout() {
+    var t = Timeouts.DEFAULT.withLongStatements(java.time.Duration.ofHours(6));
+    assertThat(t.connect()).isEqualTo(Timeouts.DEFAULT.connect());
+    assertThat(t.statement()).isEqualTo(java.time.Duration.ofHours(6));
+    assertThat(t.socket()).isGreaterThan(t.statement());
+  }
 }
