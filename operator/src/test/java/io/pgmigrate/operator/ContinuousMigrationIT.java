@@ -54,12 +54,9 @@ class ContinuousMigrationIT {
     return m;
   }
 
-  static PgMigration setKeepReplicating(OperatorExtension.Env env, String name, boolean keep) {
-    return env.client().resources(PgMigration.class).inNamespace(env.namespace()).withName(name)
-        .edit(x -> {
-          x.getSpec().setKeepReplicating(keep);
-          return x;
-        });
+  static void setKeepReplicating(OperatorExtension.Env env, String name, boolean keep) {
+    Fixtures.mergePatch(env.client(), env.namespace(), name,
+        "{\"spec\":{\"keepReplicating\":" + keep + "}}");
   }
 
   /** Our publications, slots and subscriptions on both servers. */
@@ -239,11 +236,8 @@ class ContinuousMigrationIT {
       var failed = awaitPhase(env, "nokey", Phase.Failed);
       assertThat(check(failed, "source.replicaIdentity").getMessage()).contains("public.events");
 
-      env.client().resources(PgMigration.class).inNamespace(env.namespace()).withName("nokey")
-          .edit(x -> {
-            x.getSpec().getReplication().setReplicaIdentityFull(true);
-            return x;
-          });
+      Fixtures.mergePatch(env.client(), env.namespace(), "nokey",
+          "{\"spec\":{\"replication\":{\"replicaIdentityFull\":true}}}");
       awaitPhase(env, "nokey", Phase.Syncing);
       assertThat(events(env, "nokey")).extracting(Event::getMessage)
           .anyMatch(x -> x.contains("REPLICA IDENTITY FULL set on public.events"));

@@ -133,11 +133,8 @@ class OperatorValidationIT {
     // the user creates the Secret, then asks for a restart with the annotation
     Fixtures.applySecret(env.client(), Fixtures.credentials(env.namespace(), "does-not-exist",
         PostgresServer.SUPERUSER, PostgresServer.SUPERUSER_PASSWORD));
-    env.client().resources(PgMigration.class).inNamespace(env.namespace()).withName("nosecret")
-        .edit(x -> {
-          x.getMetadata().setAnnotations(Map.of(PgMigration.RESTART_ANNOTATION, "1"));
-          return x;
-        });
+    Fixtures.mergePatch(env.client(), env.namespace(), "nosecret",
+        "{\"metadata\":{\"annotations\":{\"" + PgMigration.RESTART_ANNOTATION + "\":\"1\"}}}");
     var migrating = awaitPhase(env, "nosecret", Phase.Migrating);
     assertThat(migrating.getStatus().getRestartToken()).isEqualTo("1");
     assertThat(check(migrating, "target.credentials").getResult()).isEqualTo(CheckOutcome.Passed);
@@ -159,11 +156,8 @@ class OperatorValidationIT {
     await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> true);
     assertThat(get(env, "dryrun").getStatus().getPhase()).isEqualTo(Phase.Validating);
 
-    env.client().resources(PgMigration.class).inNamespace(env.namespace()).withName("dryrun")
-        .edit(x -> {
-          x.getSpec().setValidateOnly(false);
-          return x;
-        });
+    Fixtures.mergePatch(env.client(), env.namespace(), "dryrun",
+        "{\"spec\":{\"validateOnly\":false}}");
     var started = awaitPhase(env, "dryrun", Phase.Migrating);
     assertThat(started.getStatus().getObservedGeneration()).isEqualTo(2L);
     assertThat(started.getStatus().getValidatedGeneration()).isEqualTo(2L);
@@ -187,11 +181,8 @@ class OperatorValidationIT {
     assertThat(c.getMessage()).contains("nopk_app: audit.\"Event Log\"").doesNotContain("orders");
     assertThat(c.getRemedy()).contains("replicaIdentityFull");
 
-    env.client().resources(PgMigration.class).inNamespace(env.namespace()).withName("nopk")
-        .edit(x -> {
-          x.getSpec().getReplication().setReplicaIdentityFull(true);
-          return x;
-        });
+    Fixtures.mergePatch(env.client(), env.namespace(), "nopk",
+        "{\"spec\":{\"replication\":{\"replicaIdentityFull\":true}}}");
     var migrating = awaitPhase(env, "nopk", Phase.Migrating);
     assertThat(check(migrating, "source.replicaIdentity").getResult())
         .isEqualTo(CheckOutcome.Warning);

@@ -217,10 +217,7 @@ public final class Benchmark {
     var loadOut = new String(load.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     var tps = loadOut.lines().filter(l -> l.startsWith("tps")).findFirst().orElse("tps = ?");
     var t1 = Instant.now();
-    client.resources(PgMigration.class).inNamespace("bench").withName("live").edit(x -> {
-      x.getSpec().setKeepReplicating(false);
-      return x;
-    });
+    Fixtures.mergePatch(client, "bench", "live", "{\"spec\":{\"keepReplicating\":false}}");
     await(client, "live", Duration.ofMinutes(10), x -> x.getStatus().getPhase() == Phase.Ready);
     double cutover = secondsSince(t1);
     delete(client, "live");

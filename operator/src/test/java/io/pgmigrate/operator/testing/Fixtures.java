@@ -16,6 +16,17 @@ public final class Fixtures {
 
   private Fixtures() {}
 
+  /**
+   * A JSON merge patch, as `kubectl patch --type merge` sends it: no resourceVersion, so it
+   * cannot conflict with the operator's status writes.
+   */
+  public static void mergePatch(KubernetesClient client, String namespace, String name,
+      String json) {
+    client.resources(PgMigration.class).inNamespace(namespace).withName(name)
+        .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+            io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE), json);
+  }
+
   public static Secret credentials(String namespace, String name, String user, String password) {
     return new SecretBuilder()
         .withMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build())
