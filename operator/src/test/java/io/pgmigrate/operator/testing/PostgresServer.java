@@ -202,7 +202,9 @@ public final class PostgresServer implements AutoCloseable {
   @Override
   public void close() {
     try {
-      run(List.of(bin + "/pg_ctl", "-D", data.toString(), "-m", "immediate", "-w", "stop"), false);
+      // as the server's user: pg_ctl refuses to run as root
+      run(asServerUser(List.of(bin + "/pg_ctl", "-D", data.toString(), "-m", "immediate", "-w",
+          "stop")), false);
     } finally {
       deleteTree(dir);
     }
