@@ -127,41 +127,27 @@ public final class Replication {
     }
   }
 
-  /** Drops our slot, ending the walsender that still holds it. */
+  /**
+   * Drops our slot, ending the walsender that still holds it. From PostgreSQL 14 the server
+   * waits (up to 5 s) for that walsender to exit; when it has not, the error is SQLSTATE 55006,
+   * which callers treat as "try again on the next reconcile" rather than blocking a thread.
+   */
   public static void dropSlot(Connection src, String slot) throws SQLException {
-    for (int i = 0; i < 20; i++) {
-      try (var ps = src.prepareStatement(
-          "select active_pid from pg_catalog.pg_replication_slots where slot_name = ?")) {
-        ps.setString(1, slot);
-        try (var rs = ps.executeQuery()) {
-          if (!rs.next()) {
-            return;
-          }
-          int pid = rs.getInt(1);
-          if (!rs.wasNull()) {
-            try (var t = src.prepareStatement("select pg_catalog.pg_terminate_backend(?)")) {
-              t.setInt(1, pid);
-              t.execute();
-            }
-          }
-        }
-      }
-      try (var ps = src.prepareStatement("select pg_catalog.pg_drop_replication_slot(?)")) {
-        ps.setString(1, slot);
-        ps.execute();
-        return;
-      } catch (SQLException e) {
-        // 55006: still active (the walsender has not exited yet); 42704: already gone
-        if ("42704".equals(e.getSQLState())) {
-          return;
-        }
-        if (!"55006".equals(e.getSQLState())) {
-          throw e;
-        }
-      }
-      sleepQuietly(100);
+    boolean waits = src.getMetaData().getDatabaseMajorVersion() >= 14;
+    try (var ps = src.prepareStatement(waits
+        ? "select pg_catalog.pg_terminate_backend(active_pid, 5000)"
+            + " from pg_catalog.pg_replication_slots where slot_name = ? and active_pid is not null"
+        : "select pg_catalog.pg_terminate_backend(active_pid)"
+            + " from pg_catalog.pg_replication_slots where slot_name = ? and active_pid is not null")) {
+      ps.setString(1, slot);
+      ps.execute();
     }
-    throw new SQLException("replication slot " + slot + " stayed active");
+    try (var ps = src.prepareStatement(
+        "select pg_catalog.pg_drop_replication_slot(slot_name)"
+            + " from pg_catalog.pg_replication_slots where slot_name = ?")) {
+      ps.setString(1, slot);
+      ps.execute();
+    }
   }
 
   public static void dropPublication(Connection src, String name) throws SQLException {
@@ -284,14 +270,6 @@ public final class Replication {
       try (var rs = ps.executeQuery()) {
         return rs.next();
       }
-    }
-  }
-
-  private static void sleepQuietly(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 }

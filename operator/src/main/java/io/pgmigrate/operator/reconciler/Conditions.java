@@ -12,6 +12,8 @@ public final class Conditions {
   public static final String VALIDATED = "Validated";
   public static final String READY = "Ready";
   public static final String TARGET_PREPARED = "TargetPrepared";
+  /** continuous: False while a publication, slot or subscription of ours is still left. */
+  public static final String REPLICATION_REMOVED = "ReplicationObjectsRemoved";
 
   private Conditions() {}
 

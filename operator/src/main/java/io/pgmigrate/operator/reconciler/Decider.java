@@ -134,7 +134,8 @@ public final class Decider {
     status.setDatabases(new ArrayList<>());
     status.setProgress(null);
     status.setLag(null);
-    status.getConditions().removeIf(c -> Conditions.TARGET_PREPARED.equals(c.getType()));
+    status.getConditions().removeIf(c -> Conditions.TARGET_PREPARED.equals(c.getType())
+        || Conditions.REPLICATION_REMOVED.equals(c.getType()));
     Conditions.set(status.getConditions(), Conditions.VALIDATED, "Unknown", "Checking",
         "running the pre-flight checks", generation, now);
     Conditions.set(status.getConditions(), Conditions.READY, "False", "Validating",

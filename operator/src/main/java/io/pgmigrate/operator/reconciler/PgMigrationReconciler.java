@@ -127,6 +127,13 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
       requeue = result.requeueAfter();
     }
 
+    var removed = Conditions.get(status.getConditions(), Conditions.REPLICATION_REMOVED);
+    if (status.getPhase() == Phase.Failed && report == null && removed != null
+        && "False".equals(removed.getStatus())
+        && resource.getStatus() != null && resource.getStatus().getPhase() == Phase.Failed) {
+      // a slot left on the source fills its disk: keep trying, without blocking a thread
+      requeue = replication.retryCleanup(resource, status, now, new ArrayList<>());
+    }
     if (!status.equals(resource.getStatus())) {
       var fresh = new PgMigration();
       fresh.setMetadata(

@@ -34,6 +34,7 @@ final class ReplicationStep {
   static final Duration COPY_POLL = Duration.ofSeconds(2);
   static final Duration SYNC_POLL = Duration.ofSeconds(10);
   static final Duration CUTOVER_POLL = Duration.ofMillis(500);
+  static final Duration CLEANUP_RETRY = Duration.ofSeconds(5);
   private static final Logger log = LoggerFactory.getLogger(ReplicationStep.class);
 
   private final DumpStep pods;
@@ -321,8 +322,27 @@ final class ReplicationStep {
 
   private void failAndClean(PgMigration m, PgMigrationStatus status, String reason,
       String message, Instant now, List<Event> events) {
-    cleanup(m, status, events);
     DumpStep.fail(status, reason, message, m.getMetadata().getGeneration(), now, events);
+    retryCleanup(m, status, now, events);
+  }
+
+  /**
+   * Removes the replication objects of a Failed migration and records whether anything is left
+   * (condition ReplicationObjectsRemoved); the reconciler calls it again until nothing is.
+   * Returns when to look again, or null when done.
+   */
+  Duration retryCleanup(PgMigration m, PgMigrationStatus status, Instant now,
+      List<Event> events) {
+    var problems = cleanup(m, status, events);
+    var generation = m.getMetadata().getGeneration();
+    if (problems.isEmpty()) {
+      Conditions.set(status.getConditions(), Conditions.REPLICATION_REMOVED, "True", "Removed",
+          "no publication, slot or subscription of this migration is left", generation, now);
+      return null;
+    }
+    Conditions.set(status.getConditions(), Conditions.REPLICATION_REMOVED, "False",
+        "CleanupPending", "still to remove: " + String.join("; ", problems), generation, now);
+    return CLEANUP_RETRY;
   }
 
   private static DatabaseStatus find(PgMigrationStatus status, String name) {
