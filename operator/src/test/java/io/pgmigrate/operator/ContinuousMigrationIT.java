@@ -204,12 +204,15 @@ class ContinuousMigrationIT {
         env.client().resource(migration(env, "rst", src, pg.target(), List.of("rst_db"))).create();
         await().atMost(Duration.ofSeconds(60)).until(() -> get(env, "rst"),
             x -> x.getStatus() != null && x.getStatus().getPhase() == Phase.Migrating);
+        // the application keeps writing while no operator runs
         env.stopOperator();
-        Thread.sleep(2000);
+        var before = writer.statements();
+        await().atMost(Duration.ofSeconds(30)).until(() -> writer.statements() > before + 100);
         env.startOperator();
         awaitPhase(env, "rst", Phase.Syncing);
         env.stopOperator();
-        Thread.sleep(2000);
+        var later = writer.statements();
+        await().atMost(Duration.ofSeconds(30)).until(() -> writer.statements() > later + 100);
         env.startOperator();
         assertThat(Contents.query(src, "postgres",
             "select count(*)::text, '' from pg_replication_slots where slot_name like 'pgmigrate\\_%'"))
@@ -319,6 +322,13 @@ class ContinuousMigrationIT {
       var ready = io.pgmigrate.operator.reconciler.Conditions.get(failed.getStatus().getConditions(),
           io.pgmigrate.operator.reconciler.Conditions.READY);
       assertThat(ready.getReason()).isEqualTo("SourceWalRetentionExceeded");
+      // removed at once, or by the retries the operator schedules while anything is left
+      await().atMost(Duration.ofSeconds(30)).until(() -> {
+        var removed = io.pgmigrate.operator.reconciler.Conditions.get(
+            get(env, "walguard").getStatus().getConditions(),
+            io.pgmigrate.operator.reconciler.Conditions.REPLICATION_REMOVED);
+        return removed != null && "True".equals(removed.getStatus());
+      });
       assertThat(ourObjects(src, pg.target(), List.of("wal_db"))).isEmpty();
       deleteAndWait(env, "walguard");
     }

@@ -203,17 +203,28 @@ public final class Benchmark {
         + conn(source, DB), bin);
     var lagBytes = new ArrayList<Long>();
     var lagSeconds = new ArrayList<Double>();
-    while (load.isAlive()) {
-      var row = scalar(source, "postgres",
+    // sample the lag every 200 ms while the load runs
+    var sampler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    sampler.scheduleAtFixedRate(() -> {
+      String row;
+      try {
+        row = scalar(source, "postgres",
           "select coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn), 0)::bigint"
               + " || ' ' || coalesce(extract(epoch from r.replay_lag), 0)"
               + " from pg_replication_slots s left join pg_stat_replication r"
               + " on r.pid = s.active_pid where s.slot_name like 'pgmigrate\\_%' limit 1");
+      } catch (Exception e) {
+        return; // a missed sample
+      }
       var parts = row.split(" ");
-      lagBytes.add(Long.parseLong(parts[0]));
-      lagSeconds.add(Double.parseDouble(parts[1]));
-      Thread.sleep(200);
-    }
+      synchronized (lagBytes) {
+        lagBytes.add(Long.parseLong(parts[0]));
+        lagSeconds.add(Double.parseDouble(parts[1]));
+      }
+    }, 0, 200, TimeUnit.MILLISECONDS);
+    load.waitFor();
+    sampler.shutdown();
+    sampler.awaitTermination(10, TimeUnit.SECONDS);
     var loadOut = new String(load.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     var tps = loadOut.lines().filter(l -> l.startsWith("tps")).findFirst().orElse("tps = ?");
     var t1 = Instant.now();
@@ -297,28 +308,23 @@ public final class Benchmark {
   }
 
   static PgMigration await(KubernetesClient client, String name, Duration limit,
-      Predicate<PgMigration> done) throws InterruptedException {
-    var until = Instant.now().plus(limit);
-    while (Instant.now().isBefore(until)) {
-      var m = client.resources(PgMigration.class).inNamespace("bench").withName(name).get();
-      if (m != null && m.getStatus() != null) {
-        if (m.getStatus().getPhase() == Phase.Failed) {
-          throw new IllegalStateException(name + " failed: " + m.getStatus().getMessage());
-        }
-        if (done.test(m)) {
+      Predicate<PgMigration> done) {
+    return org.awaitility.Awaitility.await().atMost(limit).pollInterval(Duration.ofMillis(200))
+        .until(() -> {
+          var m = client.resources(PgMigration.class).inNamespace("bench").withName(name).get();
+          if (m != null && m.getStatus() != null && m.getStatus().getPhase() == Phase.Failed) {
+            throw new IllegalStateException(name + " failed: " + m.getStatus().getMessage());
+          }
           return m;
-        }
-      }
-      Thread.sleep(200);
-    }
-    throw new IllegalStateException(name + ": not done within " + limit);
+        }, m -> m != null && m.getStatus() != null && done.test(m));
   }
 
-  static void delete(KubernetesClient client, String name) throws InterruptedException {
+  static void delete(KubernetesClient client, String name) {
     client.resources(PgMigration.class).inNamespace("bench").withName(name).delete();
-    while (client.resources(PgMigration.class).inNamespace("bench").withName(name).get() != null) {
-      Thread.sleep(200);
-    }
+    org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(5))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> client.resources(PgMigration.class).inNamespace("bench").withName(name)
+            .get() == null);
   }
 
   static void recreate(PostgresServer target) throws Exception {

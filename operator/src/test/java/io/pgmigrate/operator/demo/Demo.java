@@ -11,7 +11,6 @@ import io.pgmigrate.operator.testing.PostgresServer;
 import io.pgmigrate.operator.testing.TestKubelet;
 import java.io.PrintStream;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Set;
 
 /**
@@ -105,26 +104,22 @@ public final class Demo {
 
   /** Prints `kubectl get pgmigrations` whenever it changes, until the phase shows up. */
   private static void watch(PrintStream out, KubeApi api, String ns, String phase,
-      Duration limit) throws InterruptedException {
-    var until = Instant.now().plus(limit);
-    String last = "";
-    while (Instant.now().isBefore(until)) {
-      var now = Kubectl.run(api, null, "get", "pgmigrations", "-n", ns).output();
-      var withoutAge = now.replaceAll("\\s+\\S+\\s*$", "");
-      if (!withoutAge.equals(last)) {
-        out.println("$ kubectl get pgmigrations");
-        out.print(now);
-        last = withoutAge;
-      }
-      if (now.contains(" " + phase + " ")) {
-        return;
-      }
-      if (now.contains(" Failed ")) {
-        out.print(Kubectl.run(api, null, "get", "pgm", "-n", ns, "-o", "yaml").output());
-        throw new IllegalStateException("the migration failed");
-      }
-      Thread.sleep(500);
-    }
-    throw new IllegalStateException("no " + phase + " within " + limit);
+      Duration limit) {
+    var last = new String[] {""};
+    org.awaitility.Awaitility.await().atMost(limit).pollInterval(Duration.ofMillis(500))
+        .until(() -> {
+          var now = Kubectl.run(api, null, "get", "pgmigrations", "-n", ns).output();
+          var withoutAge = now.replaceAll("\\s+\\S+\\s*$", "");
+          if (!withoutAge.equals(last[0])) {
+            out.println("$ kubectl get pgmigrations");
+            out.print(now);
+            last[0] = withoutAge;
+          }
+          if (now.contains(" Failed ")) {
+            out.print(Kubectl.run(api, null, "get", "pgm", "-n", ns, "-o", "yaml").output());
+            throw new IllegalStateException("the migration failed");
+          }
+          return now.contains(" " + phase + " ");
+        });
   }
 }

@@ -2,9 +2,8 @@ package io.pgmigrate.operator.testing;
 
 import java.sql.SQLException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -17,41 +16,52 @@ public final class Writer implements AutoCloseable {
   public static final String TABLE =
       "create table items (id bigserial primary key, v text not null, n int not null default 0)";
 
-  private final AtomicBoolean stop = new AtomicBoolean();
   private final AtomicLong statements = new AtomicLong();
-  private final Thread thread;
+  private final java.util.concurrent.ScheduledExecutorService scheduler;
+  private final java.sql.Connection connection;
+  private final java.sql.PreparedStatement insert;
+  private final java.sql.PreparedStatement update;
+  private final java.sql.PreparedStatement delete;
   private volatile Exception failure;
 
   public Writer(PostgresServer server, String database, Duration maxRunTime) {
-    thread = new Thread(() -> run(server, database, maxRunTime), "writer-" + database);
-    thread.setDaemon(true);
-    thread.start();
+    try {
+      connection = server.connect(database);
+      insert = connection.prepareStatement("insert into items (v) values (md5(random()::text))");
+      update = connection.prepareStatement(
+          "update items set n = n + 1, v = md5(v) where id = (select max(id) - ? from items)");
+      delete = connection.prepareStatement(
+          "delete from items where id = (select min(id) from items)");
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    scheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      var t = new Thread(r, "writer-" + database);
+      t.setDaemon(true);
+      return t;
+    });
+    // one statement every 3 ms at most: a steady load, not a flood on 2 cores
+    scheduler.scheduleAtFixedRate(this::writeOne, 0, 3, TimeUnit.MILLISECONDS);
+    scheduler.schedule(scheduler::shutdown, maxRunTime.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  private void run(PostgresServer server, String database, Duration maxRunTime) {
-    var until = Instant.now().plus(maxRunTime);
-    try (var c = server.connect(database)) {
-      var insert = c.prepareStatement("insert into items (v) values (md5(random()::text))");
-      var update = c.prepareStatement(
-          "update items set n = n + 1, v = md5(v) where id = (select max(id) - ? from items)");
-      var delete = c.prepareStatement("delete from items where id = (select min(id) from items)");
-      while (!stop.get() && Instant.now().isBefore(until)) {
-        var r = ThreadLocalRandom.current().nextInt(10);
-        if (r < 6) {
-          insert.execute();
-        } else if (r < 9) {
-          update.setInt(1, ThreadLocalRandom.current().nextInt(20));
-          update.execute();
-        } else {
-          delete.execute();
-        }
-        statements.incrementAndGet();
-        Thread.sleep(3);
+  private void writeOne() {
+    if (failure != null) {
+      return;
+    }
+    try {
+      var r = ThreadLocalRandom.current().nextInt(10);
+      if (r < 6) {
+        insert.execute();
+      } else if (r < 9) {
+        update.setInt(1, ThreadLocalRandom.current().nextInt(20));
+        update.execute();
+      } else {
+        delete.execute();
       }
+      statements.incrementAndGet();
     } catch (SQLException | RuntimeException e) {
       failure = e;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 
@@ -61,8 +71,9 @@ public final class Writer implements AutoCloseable {
 
   /** Stops writing and waits for the last statement; throws what the writer ran into. */
   public void stop() throws Exception {
-    stop.set(true);
-    thread.join(10_000);
+    scheduler.shutdown();
+    scheduler.awaitTermination(10, TimeUnit.SECONDS);
+    connection.close();
     if (failure != null) {
       throw failure;
     }
