@@ -218,15 +218,20 @@ class DumpMigrationIT {
     // sequence in the target's postgres database counts the calls, through dblink, outside
     // the restore's transaction)
     var target = pg.target();
-    target.execute("postgres", "create sequence if not exists dump_retry_calls");
+    target.execute("postgres", "create sequence if not exists dump_retry_calls",
+        "do $$ begin create role dump_retry_counter login; exception when duplicate_object"
+            + " then null; end $$",
+        "grant usage on sequence dump_retry_calls to dump_retry_counter");
+    // the counting connection needs no password: none ends up in the function's text
+    target.trust("dump_retry_counter", "postgres");
     pg.source().execute("postgres", "create database dump_retry");
     pg.source().execute("dump_retry",
         "create extension dblink",
         "create function first_time_fails(v int) returns boolean language plpgsql as $$"
             + " begin"
             + "  if current_setting('port')::int = " + target.port() + " and (select n from"
-            + "   public.dblink('host=127.0.0.1 port=" + target.port() + " dbname=postgres user="
-            + PostgresServer.SUPERUSER + " password=" + PostgresServer.SUPERUSER_PASSWORD + "',"
+            + "   public.dblink('host=127.0.0.1 port=" + target.port()
+            + " dbname=postgres user=dump_retry_counter',"
             + "   'select nextval(''dump_retry_calls'')') as t(n bigint)) = 1 then"
             + "   raise exception 'planned failure of the first restore';"
             + "  end if;"

@@ -192,6 +192,21 @@ public final class PostgresServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Lets one role log in to one database from loopback without a password (for test code
+   * running inside the server, such as dblink, that should not carry a password).
+   */
+  public void trust(String role, String database) {
+    try {
+      var hba = data.resolve("pg_hba.conf");
+      Files.writeString(hba, "host " + database + " " + role + " 127.0.0.1/32 trust\n"
+          + Files.readString(hba));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    execute("postgres", "select pg_reload_conf()");
+  }
+
   /** Restarts the server (for settings that need it). */
   public void restart() {
     run(List.of(
