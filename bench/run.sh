@@ -6,6 +6,8 @@
 # pgbench scale. Prints a table; writes bench/results/latest.json. Needs root, like the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash tools/install-prerequisites.sh
+export GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
 bash tools/kube-binaries/build.sh
 mvn -B -q -pl operator -am -DskipTests install
 mvn -B -q -e -pl operator exec:java -Dexec.classpathScope=test \

@@ -4,9 +4,11 @@
 # and the test kubelet that runs the schema-copy Pods' commands locally. Applies a continuous
 # PgMigration, shows `kubectl get pgmigrations` moving to Syncing, cuts over to Ready, compares
 # the data, and cleans up. Needs root (initdb runs as the postgres user; the kubelet mounts
-# volumes), Java 17, Maven, Go and Debian's PostgreSQL (.ci/run installs what is missing).
+# volumes); it installs Java, Maven, Go and Debian's PostgreSQL when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash tools/install-prerequisites.sh
+export GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
 bash tools/kube-binaries/build.sh
 mvn -B -q -pl operator -am -DskipTests install
 mvn -B -q -pl operator exec:java -Dexec.classpathScope=test \
