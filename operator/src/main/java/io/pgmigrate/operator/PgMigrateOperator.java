@@ -2,7 +2,7 @@ package io.pgmigrate.operator;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
-import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pgmigrate.operator.metrics.MigrationMetrics;
@@ -40,12 +40,26 @@ public final class PgMigrateOperator {
   public static Operator create(
       KubernetesClient client, Set<String> namespaces, Timeouts timeouts,
       MigrationMetrics metrics, String leaderElectionNamespace) {
+    return create(client, namespaces, timeouts, metrics, leaderElectionNamespace, true);
+  }
+
+  /**
+   * The same; {@code exitOnStopLeading} false keeps the JVM alive when leadership ends (for
+   * tests; a deployed operator exits so Kubernetes restarts it as a follower).
+   */
+  public static Operator create(
+      KubernetesClient client, Set<String> namespaces, Timeouts timeouts,
+      MigrationMetrics metrics, String leaderElectionNamespace, boolean exitOnStopLeading) {
     var operator =
         new Operator(
             o -> {
               if (leaderElectionNamespace != null && !leaderElectionNamespace.isBlank()) {
                 o.withLeaderElectionConfiguration(
-                    new LeaderElectionConfiguration("pgmigrate-operator", leaderElectionNamespace));
+                    LeaderElectionConfigurationBuilder.aLeaderElectionConfiguration(
+                            "pgmigrate-operator")
+                        .withLeaseNamespace(leaderElectionNamespace)
+                        .withExitOnStopLeading(exitOnStopLeading)
+                        .build());
               }
               o.withKubernetesClient(client)
                     .withUseSSAToPatchPrimaryResource(true)

@@ -107,6 +107,30 @@ class RbacIT {
         assertThat(Conditions.get(failed.getStatus().getConditions(), Conditions.READY).getReason())
             .isEqualTo("Forbidden");
         ContinuousMigrationIT.deleteAndWait(env, "rbac-less");
+
+        // another rule less: no reading Secrets (Pods allowed again)
+        admin.rbac().roles().inNamespace(env.namespace()).withName("pgm-pgmigrate-operator")
+            .edit(r -> {
+              for (var x : r.getRules()) {
+                if (x.getResources().contains("pods") && !x.getVerbs().contains("create")) {
+                  var verbs = new java.util.ArrayList<>(x.getVerbs());
+                  verbs.add("create");
+                  x.setVerbs(verbs);
+                }
+              }
+              r.getRules().removeIf(x -> x.getResources().contains("secrets"));
+              return r;
+            });
+        var blind = Fixtures.migration(admin, env.namespace(), "rbac-blind", pg.source(),
+            pg.target());
+        blind.getSpec().setMethod(Method.DUMP);
+        blind.getSpec().setDatabases(List.of("rbac_db2"));
+        admin.resource(blind).create();
+        var noSecrets = awaitPhase(env, "rbac-blind", Phase.Failed);
+        assertThat(OperatorValidationIT.check(noSecrets, "source.credentials").getMessage())
+            .isEqualTo("the operator may not read Secret rbac-blind-source in namespace "
+                + env.namespace() + " (check the chart's RBAC)");
+        ContinuousMigrationIT.deleteAndWait(env, "rbac-blind");
         ContinuousMigrationIT.deleteAndWait(env, "rbac-ok");
       } finally {
         operator.stop();
