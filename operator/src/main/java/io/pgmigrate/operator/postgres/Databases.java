@@ -63,7 +63,7 @@ public final class Databases {
       values.add(d.owner());
     }
     var placeholders = String.join(", ", values.stream().map(v -> "?::text").toList());
-    Roles.execute(target, "select pg_catalog.format('" + format + "', " + placeholders + ")",
+    Sql.utility(target, "select pg_catalog.format('" + format + "', " + placeholders + ")",
         values.toArray(String[]::new));
     return true;
   }
@@ -71,7 +71,7 @@ public final class Databases {
   /** Drops a database, ending its sessions (PostgreSQL 13 and later). */
   static void drop(Connection target, String name) throws SQLException {
     var force = target.getMetaData().getDatabaseMajorVersion() >= 13 ? " WITH (FORCE)" : "";
-    Roles.execute(target, "select pg_catalog.format('DROP DATABASE IF EXISTS %I" + force + "', ?::text)",
+    Sql.utility(target, "select pg_catalog.format('DROP DATABASE IF EXISTS %I" + force + "', ?::text)",
         name);
   }
 

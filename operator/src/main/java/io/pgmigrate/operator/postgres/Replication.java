@@ -42,7 +42,7 @@ public final class Replication {
   /** ALTER TABLE ... REPLICA IDENTITY FULL, so UPDATE and DELETE keep working once published. */
   public static void setReplicaIdentityFull(Connection src, String schema, String table)
       throws SQLException {
-    Roles.execute(src,
+    Sql.utility(src,
         "select pg_catalog.format('ALTER TABLE %I.%I REPLICA IDENTITY FULL', ?::text, ?::text)",
         schema, table);
   }
@@ -61,7 +61,7 @@ public final class Replication {
         ps.execute();
       }
     } else {
-      Roles.execute(src,
+      Sql.utility(src,
           "select pg_catalog.format('CREATE PUBLICATION %I FOR ALL TABLES', ?::text)", name);
     }
     return true;
@@ -151,7 +151,7 @@ public final class Replication {
   }
 
   public static void dropPublication(Connection src, String name) throws SQLException {
-    Roles.execute(src, "select pg_catalog.format('DROP PUBLICATION IF EXISTS %I', ?::text)", name);
+    Sql.utility(src, "select pg_catalog.format('DROP PUBLICATION IF EXISTS %I', ?::text)", name);
   }
 
   /**
@@ -193,7 +193,7 @@ public final class Replication {
         st.execute("set log_min_error_statement = 'panic'");
       }
     }
-    Roles.execute(dst,
+    Sql.utility(dst,
         "select pg_catalog.format('CREATE SUBSCRIPTION %I CONNECTION %L PUBLICATION %I WITH"
             + " (create_slot = false, slot_name = %L, copy_data = true"
             + subscriptionOptions(dst.getMetaData().getDatabaseMajorVersion())
@@ -246,12 +246,12 @@ public final class Replication {
         subscription)) {
       return;
     }
-    Roles.execute(dst, "select pg_catalog.format('ALTER SUBSCRIPTION %I DISABLE', ?::text)",
+    Sql.utility(dst, "select pg_catalog.format('ALTER SUBSCRIPTION %I DISABLE', ?::text)",
         subscription);
-    Roles.execute(dst,
+    Sql.utility(dst,
         "select pg_catalog.format('ALTER SUBSCRIPTION %I SET (slot_name = NONE)', ?::text)",
         subscription);
-    Roles.execute(dst, "select pg_catalog.format('DROP SUBSCRIPTION %I', ?::text)", subscription);
+    Sql.utility(dst, "select pg_catalog.format('DROP SUBSCRIPTION %I', ?::text)", subscription);
   }
 
   /** Sets a sequence on the target to the source's last value (the next call returns more). */

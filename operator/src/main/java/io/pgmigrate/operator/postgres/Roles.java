@@ -183,21 +183,21 @@ public final class Roles {
         }
       }
       attributes.add("CONNECTION LIMIT " + role.connectionLimit());
-      execute(target, "select pg_catalog.format('CREATE ROLE %I WITH " + String.join(" ", attributes)
+      Sql.utility(target, "select pg_catalog.format('CREATE ROLE %I WITH " + String.join(" ", attributes)
           + "', ?::text)", role.name());
       if (role.validUntil() != null) {
-        execute(target, "select pg_catalog.format('ALTER ROLE %I VALID UNTIL %L', ?::text, ?::text)",
+        Sql.utility(target, "select pg_catalog.format('ALTER ROLE %I VALID UNTIL %L', ?::text, ?::text)",
             role.name(), role.validUntil());
       }
       if (role.passwordHash() != null) {
-        execute(target, "select pg_catalog.format('ALTER ROLE %I PASSWORD %L', ?::text, ?::text)",
+        Sql.utility(target, "select pg_catalog.format('ALTER ROLE %I PASSWORD %L', ?::text, ?::text)",
             role.name(), role.passwordHash());
       } else if (role.login()) {
         withoutPassword.add(role.name());
       }
       for (var setting : role.settings()) {
         int eq = setting.indexOf('=');
-        execute(target, "select pg_catalog.format('ALTER ROLE %I SET %I = %L', ?::text, ?::text, ?::text)",
+        Sql.utility(target, "select pg_catalog.format('ALTER ROLE %I SET %I = %L', ?::text, ?::text, ?::text)",
             role.name(), setting.substring(0, eq), setting.substring(eq + 1));
       }
       created.add(role.name());
@@ -207,7 +207,7 @@ public final class Roles {
       if (isMember(target, m.role(), m.member())) {
         continue;
       }
-      execute(target, "select pg_catalog.format('GRANT %I TO %I" + (m.adminOption() ? " WITH ADMIN OPTION" : "")
+      Sql.utility(target, "select pg_catalog.format('GRANT %I TO %I" + (m.adminOption() ? " WITH ADMIN OPTION" : "")
           + "', ?::text, ?::text)", m.role(), m.member());
       granted++;
     }
@@ -228,27 +228,6 @@ public final class Roles {
       try (var rs = ps.executeQuery()) {
         return rs.next();
       }
-    }
-  }
-
-  /**
-   * Runs a utility statement, which cannot take bind parameters: the server itself builds it
-   * with format(), %I quoting identifiers and %L quoting literals, from values sent as bound
-   * parameters; nothing is quoted by string concatenation here.
-   */
-  static void execute(Connection c, String formatQuery, String... values) throws SQLException {
-    String statement;
-    try (var ps = c.prepareStatement(formatQuery)) {
-      for (int i = 0; i < values.length; i++) {
-        ps.setString(i + 1, values[i]);
-      }
-      try (var rs = ps.executeQuery()) {
-        rs.next();
-        statement = rs.getString(1);
-      }
-    }
-    try (var st = c.createStatement()) {
-      st.execute(statement);
     }
   }
 }

@@ -1,6 +1,9 @@
 package io.pgmigrate.operator.postgres;
 
-/** Quoting of SQL identifiers; values are never quoted by hand, they are bound. */
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/** Identifier quoting and utility statements; values are never quoted by hand, they are bound. */
 public final class Sql {
 
   private Sql() {}
@@ -19,5 +22,26 @@ public final class Sql {
   /** Quotes a schema-qualified name. */
   public static String qualified(String schema, String name) {
     return ident(schema) + "." + ident(name);
+  }
+
+  /**
+   * Runs a utility statement, which cannot take bind parameters: the server itself builds it
+   * with format(), %I quoting identifiers and %L quoting literals, from values sent as bound
+   * parameters; nothing is quoted by string concatenation here.
+   */
+  public static void utility(Connection c, String formatQuery, String... values) throws SQLException {
+    String statement;
+    try (var ps = c.prepareStatement(formatQuery)) {
+      for (int i = 0; i < values.length; i++) {
+        ps.setString(i + 1, values[i]);
+      }
+      try (var rs = ps.executeQuery()) {
+        rs.next();
+        statement = rs.getString(1);
+      }
+    }
+    try (var st = c.createStatement()) {
+      st.execute(statement);
+    }
   }
 }
