@@ -35,6 +35,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class DumpMigrationIT {
 
   static final String QUOTED_DB = "Weird \"db\"; drop database x; --";
+  static final String ODD_SCHEMA = "Odd \"Schema\".*";
+  static final String BIG_TABLE = Sql.ident(ODD_SCHEMA) + "." + Sql.ident("Big \"T\" ?$");
 
   static void richSource(PostgresServer src) {
     src.execute("postgres",
@@ -69,7 +71,33 @@ class DumpMigrationIT {
         "insert into sales.\"Order Items\" (customer_id, state, amount) select 1 + g % 500,"
             + " (array['new','paid','shipped'])[1 + g % 3]::sales.status, g * 1.5"
             + " from generate_series(1, 2000) g",
-        "select lo_from_bytea(0, 'a large object''s bytes')");
+        "select lo_from_bytea(0, 'a large object''s bytes')",
+        "create materialized view sales.totals as select state, sum(amount) from"
+            + " sales.\"Order Items\" group by state");
+    // tables over the parallel streams' 1 MiB threshold: names that need quoting (and would be
+    // patterns if unquoted), dropped and generated columns, a partition whose columns are in
+    // another order than its parent's, inheritance (a parent's copy must not empty its child),
+    // and a type with no binary form (streamed as text instead)
+    src.execute("dump_shop",
+        "create schema " + Sql.ident(ODD_SCHEMA),
+        "create table " + BIG_TABLE + " (id bigint primary key, gone text, body text,"
+            + " twice bigint generated always as (id * 2) stored)",
+        "alter table " + BIG_TABLE + " drop column gone",
+        "insert into " + BIG_TABLE + " select g, repeat(md5(g::text), 3)"
+            + " from generate_series(1, 20000) g",
+        "create table sales.events (at int not null, body text) partition by range (at)",
+        "create table sales.events_early (body text, at int not null)",
+        "alter table sales.events attach partition sales.events_early for values from (0) to (1000000)",
+        "insert into sales.events select g, repeat('e', 100) from generate_series(1, 20000) g",
+        "create table audit.archive (id int, note text)",
+        "create table audit.archive_2025 () inherits (audit.archive)",
+        "insert into audit.archive select g, repeat('a', 100) from generate_series(1, 20000) g",
+        "insert into audit.archive_2025 select g, repeat('b', 100) from generate_series(1, 20000) g",
+        "create table audit.grants (id int primary key, acl aclitem, note text)",
+        "insert into audit.grants select g, makeaclitem('dump_owner'::regrole,"
+            + " 'dump_owner'::regrole, 'SELECT', g % 2 = 0), repeat('g', 100)"
+            + " from generate_series(1, 20000) g",
+        "vacuum analyze");
     src.execute(QUOTED_DB,
         "create table \"Mixed Case\" (\"Key\" int primary key, \"va'lue\" text)",
         "insert into \"Mixed Case\" select g, 'v' || g from generate_series(1, 50) g");
@@ -118,6 +146,19 @@ class DumpMigrationIT {
           .isEqualTo(Contents.objects(source, db));
     }
     assertThat(Contents.sequences(target, "dump_shop")).containsEntry("sales.invoice_no", "1041");
+    assertThat(Contents.query(target, "dump_shop", "select state::text, sum::text from sales.totals"))
+        .isEqualTo(Contents.query(source, "dump_shop",
+            "select state::text, sum::text from sales.totals")).hasSize(3);
+    // the tables over 1 MiB came through the parallel COPY streams, which freeze what they
+    // write; the smaller ones came through pg_restore, which does not
+    target.execute("dump_shop", "create extension pg_visibility");
+    var frozen = Contents.query(target, "dump_shop",
+        "select t, (select all_frozen > 0 from pg_visibility_map_summary(t::regclass))::text"
+            + " from unnest(array['" + BIG_TABLE.replace("'", "''") + "', 'sales.events_early',"
+            + " 'audit.archive', 'audit.archive_2025', 'audit.grants', 'sales.customers']) t");
+    assertThat(frozen).containsEntry(BIG_TABLE, "true").containsEntry("sales.events_early", "true")
+        .containsEntry("audit.archive", "true").containsEntry("audit.archive_2025", "true")
+        .containsEntry("audit.grants", "true").containsEntry("sales.customers", "false");
     assertThat(Contents.databases(target)).doesNotContain("dump_excluded");
     // roles: attributes, settings, membership, and the password hash (the app can log in)
     assertThat(Contents.query(target, "postgres",

@@ -19,8 +19,9 @@ public class DumpSpec {
   @Min(1)
   @Max(64)
   @JsonPropertyDescription(
-      "Parallel jobs of pg_dump and pg_restore (default 4). 1 streams through a pipe and needs"
-          + " no scratch space; more uses the directory format on scratch space.")
+      "Parallel jobs (default 4). 1 streams pg_dump into pg_restore; more streams the tables of"
+          + " 1 MiB or more with that many parallel COPY streams in one snapshot and builds"
+          + " indexes with that many jobs. Neither writes table data to disk.")
   private Integer jobs = 4;
 
   @JsonPropertyDescription("Resources of the dump containers.")
@@ -28,8 +29,8 @@ public class DumpSpec {
 
   @Size(max = 64)
   @JsonPropertyDescription(
-      "Size limit of the scratch volume for jobs > 1 (a quantity such as 20Gi); empty means no"
-          + " limit.")
+      "Size limit of the scratch volume for jobs > 1 (a quantity such as 20Gi), which holds the"
+          + " schema, the tables under 1 MiB and the large objects; empty means no limit.")
   private String scratchSize = "";
 
   public String getImage() {

@@ -42,37 +42,15 @@ public final class DumpPods {
   static final long POSTGRES_UID = 999;
 
   /**
-   * The fixed script every dump Pod runs. With JOBS > 1 it dumps in directory format with
-   * parallel jobs to scratch space, then restores in parallel; with JOBS = 1 it streams
-   * pg_dump's custom format straight into pg_restore, needing no scratch space.
+   * The fixed script every dump Pod runs (resource {@code copy-database.sh}): with JOBS = 1 it
+   * streams pg_dump's custom format into pg_restore; with JOBS > 1 it streams the larger tables
+   * with parallel COPY in one exported snapshot and leaves the rest to pg_dump. Neither writes
+   * table data to disk.
    */
-  static final String SCRIPT =
-      """
-      set -euo pipefail
-      src() {
-        PGHOST="$SRC_HOST" PGPORT="$SRC_PORT" PGUSER="$SRC_USER" PGPASSWORD="$SRC_PASSWORD" \\
-        PGSSLMODE="$SRC_SSLMODE" PGSSLROOTCERT="${SRC_SSLROOTCERT:-}" PGDATABASE="$DATABASE" \\
-        PGAPPNAME=pgmigrate-dump "$@"
-      }
-      dst() {
-        PGHOST="$DST_HOST" PGPORT="$DST_PORT" PGUSER="$DST_USER" PGPASSWORD="$DST_PASSWORD" \\
-        PGSSLMODE="$DST_SSLMODE" PGSSLROOTCERT="${DST_SSLROOTCERT:-}" \\
-        PGOPTIONS="-c maintenance_work_mem=${RESTORE_MAINTENANCE_WORK_MEM:-256MB} -c synchronous_commit=off" \\
-        PGAPPNAME=pgmigrate-restore "$@"
-      }
-      read -r -a restore_flags <<< "${RESTORE_FLAGS:-}"
-      read -r -a dump_flags <<< "${DUMP_FLAGS:-}"
-      echo "copying database with $JOBS job(s)"
-      if [ "$JOBS" -gt 1 ]; then
-        rm -rf "$SCRATCH/dump"
-        src pg_dump --format=directory --jobs="$JOBS" "${dump_flags[@]}" --file="$SCRATCH/dump"
-        dst pg_restore --exit-on-error --jobs="$JOBS" "${restore_flags[@]}" --dbname="$DST_DBNAME" "$SCRATCH/dump"
-        rm -rf "$SCRATCH/dump"
-      else
-        src pg_dump --format=custom "${dump_flags[@]}" | dst pg_restore --exit-on-error "${restore_flags[@]}" --dbname="$DST_DBNAME"
-      fi
-      echo "done"
-      """;
+  static final String SCRIPT = script();
+
+  /** Tables of at least this size (heap and TOAST) get their own COPY stream with JOBS > 1. */
+  static final long PARALLEL_MIN_BYTES = 1 << 20;
 
   private DumpPods() {}
 
@@ -103,6 +81,7 @@ public final class DumpPods {
     env.add(value("JOBS", Integer.toString(jobs)));
     env.add(value("DUMP_FLAGS", r.schemaOnly() ? "--schema-only" : ""));
     env.add(value("SCRATCH", "/scratch"));
+    env.add(value("PARALLEL_MIN_BYTES", Long.toString(PARALLEL_MIN_BYTES)));
     env.add(value("RESTORE_FLAGS", r.withOwners() ? "" : "--no-owner --no-acl"));
     var volumes = new ArrayList<Volume>();
     var mounts = new ArrayList<VolumeMount>();
@@ -197,6 +176,14 @@ public final class DumpPods {
       mounts.add(new VolumeMountBuilder().withName(volume).withMountPath("/certs/" + side)
           .withReadOnly(true).build());
       env.add(value(prefix + "_SSLROOTCERT", "/certs/" + side + "/ca.crt"));
+    }
+  }
+
+  private static String script() {
+    try (var in = DumpPods.class.getResourceAsStream("copy-database.sh")) {
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException | NullPointerException e) {
+      throw new IllegalStateException("copy-database.sh is missing from the operator's jar", e);
     }
   }
 

@@ -88,7 +88,8 @@ class DumpPodsTest {
     var streamed = DumpPods.build(new DumpPods.Request(m, "db", 1, "postgres:16", 1, true));
     assertThat(streamed.getSpec().getVolumes()).extracting(v -> v.getName())
         .doesNotContain("scratch");
-    assertThat(DumpPods.SCRIPT).contains("pg_dump --format=custom \"${dump_flags[@]}\" | dst pg_restore");
+    assertThat(DumpPods.SCRIPT).contains("src pg_dump --format=custom --compress=0")
+        .contains("xargs -r -n 1 -P \"$JOBS\"");
   }
 
   @Test
