@@ -3,7 +3,8 @@
 # the operator's dump method at jobs 1 and jobs N, a plain pg_dump | pg_restore pipe, and the raw
 # parallel-COPY bound; continuous replication (initial copy, lag p50/p99 under a pgbench load,
 # cutover); and the operator's cost with 50 PgMigrations. BENCH_SCALE (default 30) sets the
-# pgbench scale. Prints a table; writes bench/results/latest.json. Needs root, like the tests.
+# pgbench scale, BENCH_ROUNDS (default 3) how often each dump method runs (interleaved; the table
+# shows medians). Prints a table; writes bench/results/latest.json. Needs root, like the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-prerequisites.sh

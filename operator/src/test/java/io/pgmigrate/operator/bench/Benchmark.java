@@ -7,6 +7,7 @@ import io.pgmigrate.operator.api.Method;
 import io.pgmigrate.operator.api.Phase;
 import io.pgmigrate.operator.api.PgMigration;
 import io.pgmigrate.operator.api.SslMode;
+import io.pgmigrate.operator.dump.DumpPods;
 import io.pgmigrate.operator.postgres.Timeouts;
 import io.pgmigrate.operator.testing.Fixtures;
 import io.pgmigrate.operator.testing.KubeApi;
@@ -38,8 +39,13 @@ public final class Benchmark {
   static int scale = Integer.parseInt(System.getenv().getOrDefault("BENCH_SCALE", "30"));
   static int jobs = Runtime.getRuntime().availableProcessors();
   static final Map<String, Object> results = new LinkedHashMap<>();
-  static final List<String[]> rows = new ArrayList<>();
-  static final Map<String, Long> podTimes = new LinkedHashMap<>();
+  static int rounds = Integer.parseInt(System.getenv().getOrDefault("BENCH_ROUNDS", "3"));
+  static final String RAW = "raw COPY bound (" + jobs + " parallel COPY, indexes after)";
+  static final String PIPE = "pg_dump -Fc | pg_restore (plain pipe)";
+  /** Per method, the seconds of each round. */
+  static final Map<String, List<Double>> samples = new LinkedHashMap<>();
+  /** Per operator run, seconds before its Pod started, in the Pod, after the Pod until Ready. */
+  static final Map<String, List<List<Long>>> operatorSplits = new LinkedHashMap<>();
 
   private Benchmark() {}
 
@@ -68,17 +74,23 @@ public final class Benchmark {
             new Timeouts(Duration.ofSeconds(10), Duration.ofMinutes(30), Duration.ofMinutes(20)));
         operator.start();
         try {
-          double raw = time("raw COPY bound (" + jobs + " parallel COPY, indexes after)", bytes,
-              () -> rawCopy(bin, source, target));
-          time("pg_dump -Fc | pg_restore (plain pipe)", bytes, () -> {
-            recreate(target);
-            sh("pg_dump -Fc " + conn(source) + " | pg_restore --exit-on-error -d "
-                + conn(target), bin);
-          });
-          time("operator dump, jobs 1", bytes, () -> operatorDump(client, source, target, 1));
-          time("operator dump, jobs " + jobs, bytes,
-              () -> operatorDump(client, source, target, jobs));
-          printDumpTable(raw);
+          // rounds interleave the methods, so a slow spell of the machine hits all of them;
+          // each method starts after a checkpoint on both servers, so none pays for another's
+          // dirty buffers
+          for (int round = 1; round <= rounds; round++) {
+            System.out.printf("round %d of %d%n", round, rounds);
+            time(RAW, () -> rawCopy(bin, source, target), source, target);
+            time(PIPE, () -> {
+              recreate(target);
+              sh("pg_dump -Fc " + conn(source) + " | pg_restore --exit-on-error -d "
+                  + conn(target), bin);
+            }, source, target);
+            time("operator dump, jobs 1", () -> operatorDump(client, source, target, 1),
+                source, target);
+            time("operator dump, jobs " + jobs, () -> operatorDump(client, source, target, jobs),
+                source, target);
+          }
+          printDumpTable(bytes);
           continuous(bin, client, source, target);
           operatorCost(client, source, target);
         } finally {
@@ -159,30 +171,66 @@ public final class Benchmark {
     m.getSpec().setMethod(Method.DUMP);
     m.getSpec().getDump().setJobs(jobs);
     client.resource(m).create();
-    await(client, m.getMetadata().getName(), Duration.ofMinutes(30),
+    var ready = await(client, m.getMetadata().getName(), Duration.ofMinutes(30),
         x -> x.getStatus().getPhase() == Phase.Ready);
-    // how much of it the Pod itself took (pg_dump and pg_restore), from the Pod's status
-    for (var pod : client.pods().inNamespace("bench").list().getItems()) {
+    // where the time went: before the Pod (checks, roles, target database), the Pod (the
+    // copy), after it (row-count verification), from the resource's and the Pod's timestamps
+    var created = Instant.parse(ready.getMetadata().getCreationTimestamp());
+    var done = Instant.parse(ready.getStatus().getCompletedAt());
+    for (var pod : client.pods().inNamespace("bench")
+        .withLabel(DumpPods.MIGRATION_UID, ready.getMetadata().getUid()).list().getItems()) {
       if (pod.getMetadata().getName().startsWith(m.getMetadata().getName() + "-dump-")) {
         var cs = pod.getStatus().getContainerStatuses().get(0).getState().getTerminated();
-        var startedAt = Instant.parse(cs.getStartedAt());
-        var podSeconds = Duration.between(startedAt, Instant.parse(cs.getFinishedAt())).toSeconds();
-        System.out.printf("    (the dump Pod ran %d s of it)%n", podSeconds);
-        podTimes.put("operator dump, jobs " + jobs, podSeconds);
+        var started = Instant.parse(cs.getStartedAt());
+        var finished = Instant.parse(cs.getFinishedAt());
+        var split = List.of(Duration.between(created, started).toSeconds(),
+            Duration.between(started, finished).toSeconds(),
+            Duration.between(finished, done).toSeconds());
+        System.out.printf("    (%d s before the dump Pod, %d s in it, %d s after it)%n",
+            split.get(0), split.get(1), split.get(2));
+        operatorSplits.computeIfAbsent("operator dump, jobs " + jobs, k -> new ArrayList<>())
+            .add(split);
       }
     }
     delete(client, m.getMetadata().getName());
   }
 
-  static void printDumpTable(double raw) {
+  static void printDumpTable(long bytes) {
+    double raw = median(samples.get(RAW));
+    double pipe = median(samples.get(PIPE));
     System.out.println();
-    System.out.printf("%-48s %9s %9s %12s%n", "method", "seconds", "MB/s", "vs raw bound");
-    for (var r : rows) {
-      System.out.printf("%-48s %9s %9s %12s%n", r[0], r[1], r[2],
-          String.format(Locale.ROOT, "%.2fx", Double.parseDouble(r[3]) / raw));
+    System.out.printf("%s MB, median of %d round(s)%n", bytes / 1_000_000, rounds);
+    System.out.printf("%-48s %8s %13s %7s %9s %9s%n", "method", "seconds", "(min-max)", "MB/s",
+        "vs bound", "vs pipe");
+    var dump = new ArrayList<Map<String, Object>>();
+    for (var e : samples.entrySet()) {
+      double s = median(e.getValue());
+      var range = String.format(Locale.ROOT, "(%.1f-%.1f)",
+          e.getValue().stream().mapToDouble(d -> d).min().orElseThrow(),
+          e.getValue().stream().mapToDouble(d -> d).max().orElseThrow());
+      System.out.printf(Locale.ROOT, "%-48s %8.1f %13s %7.1f %8.2fx %8.2fx%n", e.getKey(), s,
+          range, bytes / 1e6 / s, s / raw, pipe / s);
+      var row = new LinkedHashMap<String, Object>();
+      row.put("method", e.getKey());
+      row.put("medianSeconds", s);
+      row.put("seconds", e.getValue());
+      row.put("mbPerSecond", bytes / 1e6 / s);
+      row.put("timeVsRawBound", s / raw);
+      row.put("speedupVsPipe", pipe / s);
+      if (operatorSplits.containsKey(e.getKey())) {
+        row.put("secondsBeforeInAfterDumpPod", operatorSplits.get(e.getKey()));
+      }
+      dump.add(row);
     }
-    results.put("dumpPodSeconds", podTimes);
+    results.put("rounds", rounds);
+    results.put("dump", dump);
     System.out.println();
+  }
+
+  static double median(List<Double> values) {
+    var sorted = values.stream().sorted().toList();
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
   }
 
   // ---- continuous ---------------------------------------------------------------------------
@@ -282,17 +330,15 @@ public final class Benchmark {
     void run() throws Exception;
   }
 
-  static double time(String name, long bytes, Step step) throws Exception {
+  static void time(String name, Step step, PostgresServer... servers) throws Exception {
+    for (var server : servers) {
+      server.execute("postgres", "checkpoint");
+    }
     var t0 = Instant.now();
     step.run();
     double s = secondsSince(t0);
-    rows.add(new String[] {name, String.format(Locale.ROOT, "%.1f", s),
-        String.format(Locale.ROOT, "%.1f", bytes / 1e6 / s), Double.toString(s)});
-    @SuppressWarnings("unchecked")
-    var dump = (List<Map<String, Object>>) results.computeIfAbsent("dump", k -> new ArrayList<>());
-    dump.add(Map.of("method", name, "seconds", s, "mbPerSecond", bytes / 1e6 / s));
+    samples.computeIfAbsent(name, k -> new ArrayList<>()).add(s);
     System.out.printf("  %-48s %.1f s%n", name, s);
-    return s;
   }
 
   static PgMigration migration(KubernetesClient client, String name, PostgresServer source,
