@@ -81,10 +81,10 @@ class DumpMigrationIT {
     src.execute("dump_shop",
         "create schema " + Sql.ident(ODD_SCHEMA),
         "create table " + BIG_TABLE + " (id bigint primary key, gone text, body text,"
-            + " twice bigint generated always as (id * 2) stored)",
+            + " twice bigint generated always as (id * 2) stored, day date)",
         "alter table " + BIG_TABLE + " drop column gone",
-        "insert into " + BIG_TABLE + " select g, repeat(md5(g::text), 3)"
-            + " from generate_series(1, 20000) g",
+        "insert into " + BIG_TABLE + " (id, body, day) select g, repeat(md5(g::text), 3),"
+            + " date '2026-01-01' + g % 365 from generate_series(1, 20000) g",
         "create table sales.events (at int not null, body text) partition by range (at)",
         "create table sales.events_early (body text, at int not null)",
         "alter table sales.events attach partition sales.events_early for values from (0) to (1000000)",
@@ -93,11 +93,17 @@ class DumpMigrationIT {
         "create table audit.archive_2025 () inherits (audit.archive)",
         "insert into audit.archive select g, repeat('a', 100) from generate_series(1, 20000) g",
         "insert into audit.archive_2025 select g, repeat('b', 100) from generate_series(1, 20000) g",
-        "create table audit.grants (id int primary key, acl aclitem, note text)",
+        "create table audit.grants (id int primary key, acl aclitem, note text, day date,"
+            + " span interval, ratio float8)",
         "insert into audit.grants select g, makeaclitem('dump_owner'::regrole,"
-            + " 'dump_owner'::regrole, 'SELECT', g % 2 = 0), repeat('g', 100)"
+            + " 'dump_owner'::regrole, 'SELECT', g % 2 = 0), repeat('g', 100),"
+            + " date '2026-01-01' + g % 365, g * interval '1 minute 1.5 seconds', g / 7.0::float8"
             + " from generate_series(1, 20000) g",
-        "vacuum analyze");
+        "vacuum analyze",
+        // what sessions on the source get unless the copy sets its own: the transaction that
+        // holds the snapshot idles longer than this, and day-first dates read back month-first
+        "alter database dump_shop set idle_in_transaction_session_timeout = '300ms'",
+        "alter database dump_shop set datestyle = 'SQL, DMY'");
     src.execute(QUOTED_DB,
         "create table \"Mixed Case\" (\"Key\" int primary key, \"va'lue\" text)",
         "insert into \"Mixed Case\" select g, 'v' || g from generate_series(1, 50) g");

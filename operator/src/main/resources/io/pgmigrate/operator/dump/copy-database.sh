@@ -17,9 +17,14 @@ src() {
 dst() {
   PGHOST="$DST_HOST" PGPORT="$DST_PORT" PGUSER="$DST_USER" PGPASSWORD="$DST_PASSWORD" \
   PGSSLMODE="$DST_SSLMODE" PGSSLROOTCERT="${DST_SSLROOTCERT:-}" \
-  PGOPTIONS="-c maintenance_work_mem=${RESTORE_MAINTENANCE_WORK_MEM:-256MB} -c synchronous_commit=off" \
+  PGOPTIONS="-c maintenance_work_mem=${RESTORE_MAINTENANCE_WORK_MEM:-256MB} $DST_SESSION" \
   PGAPPNAME=pgmigrate-restore "$@"
 }
+# on the target (a current version): no timeouts, writes not waiting for the WAL flush, and
+# dates and intervals read as the source's sessions write them
+DST_SESSION="-c synchronous_commit=off -c statement_timeout=0 -c lock_timeout=0"
+DST_SESSION+=" -c idle_in_transaction_session_timeout=0 -c datestyle=ISO -c intervalstyle=postgres"
+export DST_SESSION
 read -r -a restore_flags <<< "${RESTORE_FLAGS:-}"
 read -r -a dump_flags <<< "${DUMP_FLAGS:-}"
 
@@ -31,6 +36,18 @@ if [ "$JOBS" -le 1 ]; then
   echo "done"
   exit 0
 fi
+
+# What pg_dump sets in its own sessions, set in ours on the source (where each exists: any
+# version): no timeout may end a long COPY or the idle transaction that holds the snapshot;
+# row security must fail loudly rather than silently filter rows; text output must be exact
+# (floats) and read back the same on the target (dates, intervals).
+SESSION_SQL="SELECT pg_catalog.count(pg_catalog.set_config(name, setting, false)) AS settings
+  FROM (VALUES ('statement_timeout', '0'), ('lock_timeout', '0'),
+               ('idle_in_transaction_session_timeout', '0'), ('row_security', 'off'),
+               ('extra_float_digits', '3'), ('datestyle', 'ISO'), ('intervalstyle', 'postgres'))
+       AS v (name, setting)
+ WHERE name IN (SELECT pg_catalog.lower(name) FROM pg_catalog.pg_settings) \\gset"
+export SESSION_SQL
 
 # copy_table OID: copies one table's rows, reading in the exported snapshot, into the target
 # table (emptied and filled in one transaction, so a retry starts clean, and frozen, so the
@@ -61,8 +78,9 @@ SQL
   fi
 }
 copy_rows() {
-  src psql -XAtq -v ON_ERROR_STOP=1 -v snapshot="$SNAPSHOT" -v table="$1" -v columns="$2" \
-      -v format="$3" <<'SQL' \
+  { printf '%s\n' "$SESSION_SQL"; cat; } <<'SQL' \
+    | src psql -XAtq -v ON_ERROR_STOP=1 -v snapshot="$SNAPSHOT" -v table="$1" -v columns="$2" \
+      -v format="$3" \
     | dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" -c "BEGIN" -c "TRUNCATE ONLY $1" \
       -c "COPY $1 ($2) FROM STDIN (FORMAT $3, FREEZE)" -c "COMMIT"
 BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
@@ -77,7 +95,8 @@ echo "copying database with $JOBS jobs"
 work=$(mktemp -d "${SCRATCH:-/tmp}/copy.XXXXXX")
 # the snapshot lives as long as this transaction: until the script ends
 coproc holder { src psql -XAtq -v ON_ERROR_STOP=1; }
-echo "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SELECT pg_catalog.pg_export_snapshot();" \
+printf '%s\n%s\n' "$SESSION_SQL" \
+  "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SELECT pg_catalog.pg_export_snapshot();" \
   >&"${holder[1]}"
 if ! IFS= read -r -t 300 SNAPSHOT <&"${holder[0]}"; then
   echo "could not export a snapshot on the source" >&2
@@ -85,6 +104,9 @@ if ! IFS= read -r -t 300 SNAPSHOT <&"${holder[0]}"; then
 fi
 export SNAPSHOT
 source_version=$(src psql -XAtq -c "SHOW server_version_num")
+# both sides of every COPY speak the source database's encoding: no conversion on the way
+PGCLIENTENCODING=$(src psql -XAtq -c "SHOW server_encoding")
+export PGCLIENTENCODING
 target_version=$(dst psql -XAtq --dbname="$DST_DBNAME" -c "SHOW server_version_num")
 export GENERATED=""
 if [ "$source_version" -ge 120000 ]; then

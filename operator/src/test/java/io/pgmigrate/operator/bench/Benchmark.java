@@ -42,6 +42,8 @@ public final class Benchmark {
   static int rounds = Integer.parseInt(System.getenv().getOrDefault("BENCH_ROUNDS", "3"));
   static final String RAW = "raw COPY bound (" + jobs + " parallel COPY, indexes after)";
   static final String PIPE = "pg_dump -Fc | pg_restore (plain pipe)";
+  static final String DIRECTORY = "pg_dump -Fd -j " + jobs + " + pg_restore -j " + jobs
+      + " (Pods before)";
   /** Per method, the seconds of each round. */
   static final Map<String, List<Double>> samples = new LinkedHashMap<>();
   /** Per operator run, seconds before its Pod started, in the Pod, after the Pod until Ready. */
@@ -79,16 +81,22 @@ public final class Benchmark {
           // dirty buffers
           for (int round = 1; round <= rounds; round++) {
             System.out.printf("round %d of %d%n", round, rounds);
-            time(RAW, () -> rawCopy(bin, source, target), source, target);
-            time(PIPE, () -> {
-              recreate(target);
-              sh("pg_dump -Fc " + conn(source) + " | pg_restore --exit-on-error -d "
-                  + conn(target), bin);
-            }, source, target);
-            time("operator dump, jobs 1", () -> operatorDump(client, source, target, 1),
+            time(RAW, () -> recreate(target), () -> rawCopy(bin, source, target), () -> { },
                 source, target);
-            time("operator dump, jobs " + jobs, () -> operatorDump(client, source, target, jobs),
+            time(PIPE, () -> recreate(target), () -> sh("pg_dump -Fc " + conn(source)
+                + " | pg_restore --exit-on-error -d " + conn(target), bin), () -> { },
                 source, target);
+            // what the dump Pods did before they streamed tables: a zlib-compressed directory
+            // dump with parallel jobs on scratch space, then a parallel restore
+            time(DIRECTORY, () -> recreate(target), () -> sh("rm -rf /tmp/bench-dir && pg_dump -Fd -j "
+                + jobs + " -f /tmp/bench-dir " + conn(source) + " && pg_restore --exit-on-error -j "
+                + jobs + " -d " + conn(target) + " /tmp/bench-dir", bin),
+                () -> sh("rm -rf /tmp/bench-dir", bin), source, target);
+            for (int j : new int[] {1, jobs}) {
+              time("operator dump, jobs " + j, () -> dropTarget(target),
+                  () -> operatorDump(client, source, target, j),
+                  () -> delete(client, "dump-" + j), source, target);
+            }
           }
           printDumpTable(bytes);
           continuous(bin, client, source, target);
@@ -133,7 +141,6 @@ public final class Benchmark {
   // ---- dump methods -------------------------------------------------------------------------
 
   static void rawCopy(String bin, PostgresServer source, PostgresServer target) throws Exception {
-    recreate(target);
     sh("pg_dump --section=pre-data " + conn(source) + " | psql -q -v ON_ERROR_STOP=1 "
         + conn(target), bin);
     var tables = new ArrayList<>(List.of("pgbench_accounts", "wide_a", "wide_b",
@@ -165,8 +172,6 @@ public final class Benchmark {
 
   static void operatorDump(KubernetesClient client, PostgresServer source, PostgresServer target,
       int jobs) throws Exception {
-    recreate(target);
-    sh("psql -q -c 'drop database " + DB + "' " + conn(target, "postgres"), PostgresServer.binDir());
     var m = migration(client, "dump-" + jobs, source, target);
     m.getSpec().setMethod(Method.DUMP);
     m.getSpec().getDump().setJobs(jobs);
@@ -192,7 +197,6 @@ public final class Benchmark {
             .add(split);
       }
     }
-    delete(client, m.getMetadata().getName());
   }
 
   static void printDumpTable(long bytes) {
@@ -237,8 +241,9 @@ public final class Benchmark {
 
   static void continuous(String bin, KubernetesClient client, PostgresServer source,
       PostgresServer target) throws Exception {
-    recreate(target);
-    sh("psql -q -c 'drop database " + DB + "' " + conn(target, "postgres"), bin);
+    dropTarget(target);
+    source.execute("postgres", "checkpoint");
+    target.execute("postgres", "checkpoint");
     var m = migration(client, "live", source, target);
     var t0 = Instant.now();
     client.resource(m).create();
@@ -330,7 +335,10 @@ public final class Benchmark {
     void run() throws Exception;
   }
 
-  static void time(String name, Step step, PostgresServer... servers) throws Exception {
+  /** Times step only: prepare and cleanup (dropping databases, deleting migrations) are not. */
+  static void time(String name, Step prepare, Step step, Step cleanup, PostgresServer... servers)
+      throws Exception {
+    prepare.run();
     for (var server : servers) {
       server.execute("postgres", "checkpoint");
     }
@@ -339,6 +347,7 @@ public final class Benchmark {
     double s = secondsSince(t0);
     samples.computeIfAbsent(name, k -> new ArrayList<>()).add(s);
     System.out.printf("  %-48s %.1f s%n", name, s);
+    cleanup.run();
   }
 
   static PgMigration migration(KubernetesClient client, String name, PostgresServer source,
@@ -371,6 +380,11 @@ public final class Benchmark {
         .pollInterval(Duration.ofMillis(200))
         .until(() -> client.resources(PgMigration.class).inNamespace("bench").withName(name)
             .get() == null);
+  }
+
+  /** The operator creates the target database itself. */
+  static void dropTarget(PostgresServer target) throws Exception {
+    target.execute("postgres", "drop database if exists " + DB + " with (force)");
   }
 
   static void recreate(PostgresServer target) throws Exception {
