@@ -50,8 +50,10 @@ SESSION_SQL="SELECT pg_catalog.count(pg_catalog.set_config(name, setting, false)
 export SESSION_SQL
 
 # copy_table OID: copies one table's rows, reading in the exported snapshot, into the target
-# table (emptied and filled in one transaction, so a retry starts clean, and frozen, so the
-# target needs no vacuum to set hint bits). Binary when both servers are of one major version,
+# table, emptied and filled in one transaction (frozen, so the target needs no vacuum to set
+# hint bits or freeze). The TRUNCATE only ever empties what this script wrote: the table was
+# created moments before by the pre-data restore, which stops at any table that already
+# existed on the target; within the script it lets the text retry start clean. Binary when both servers are of one major version,
 # text otherwise or when a column's type has no binary form.
 copy_table() {
   local parts
@@ -155,8 +157,12 @@ dst pg_restore --exit-on-error "${restore_flags[@]}" --section=data --dbname="$D
 rest=$!
 printf '%s\n' "${oids[@]}" | xargs -r -n 1 -P "$JOBS" bash -c 'set -euo pipefail; copy_table "$1"' copy_table
 wait "$rest"
-printf 'COMMIT;\n\\q\n' >&"${holder[1]}"
-wait "$holder_PID"
+# every stream has its rows: end the snapshot now, so the source's vacuum is not held back
+# while the target builds indexes
+if [ -n "${holder_PID:-}" ] && kill -0 "$holder_PID" 2>/dev/null; then
+  printf 'COMMIT;\n\\q\n' >&"${holder[1]}" || true
+  wait "$holder_PID" || true
+fi
 echo "building indexes and constraints with $JOBS jobs"
 dst pg_restore --exit-on-error "${restore_flags[@]}" --section=post-data --jobs="$JOBS" --dbname="$DST_DBNAME" "$work/rest.dump"
 rm -rf "$work"
