@@ -93,17 +93,33 @@ class DumpMigrationIT {
         "create table audit.archive_2025 () inherits (audit.archive)",
         "insert into audit.archive select g, repeat('a', 100) from generate_series(1, 20000) g",
         "insert into audit.archive_2025 select g, repeat('b', 100) from generate_series(1, 20000) g",
+        "create table public.log (x int)",
         "create table audit.grants (id int primary key, acl aclitem, note text, day date,"
-            + " span interval, ratio float8)",
+            + " span interval, ratio float8, rel regclass)",
         "insert into audit.grants select g, makeaclitem('dump_owner'::regrole,"
             + " 'dump_owner'::regrole, 'SELECT', g % 2 = 0), repeat('g', 100),"
-            + " date '2026-01-01' + g % 365, g * interval '1 minute 1.5 seconds', g / 7.0::float8"
-            + " from generate_series(1, 20000) g",
+            + " date '2026-01-01' + g % 365, g * interval '1 minute 1.5 seconds', g / 7.0::float8,"
+            + " 'audit.log'::regclass from generate_series(1, 20000) g",
+        // object references: binary COPY would carry the source's OIDs
+        "create table audit.refs (id int, rel regclass, typ regtype[], note text)",
+        "insert into audit.refs select g, 'sales.customers'::regclass,"
+            + " array['sales.status'::regtype], repeat('r', 100) from generate_series(1, 20000) g",
+        // a hash partition key on an enum: its values hash differently on the target
+        "create table sales.by_state (state sales.status not null, body text)"
+            + " partition by hash (state)",
+        "create table sales.by_state_0 partition of sales.by_state for values with (modulus 4, remainder 0)",
+        "create table sales.by_state_1 partition of sales.by_state for values with (modulus 4, remainder 1)",
+        "create table sales.by_state_2 partition of sales.by_state for values with (modulus 4, remainder 2)",
+        "create table sales.by_state_3 partition of sales.by_state for values with (modulus 4, remainder 3)",
+        "insert into sales.by_state select (array['new','paid','shipped'])[1 + g % 3]::sales.status,"
+            + " repeat('s', 100) from generate_series(1, 40000) g",
         "vacuum analyze",
         // what sessions on the source get unless the copy sets its own: the transaction that
         // holds the snapshot idles longer than this, and day-first dates read back month-first
         "alter database dump_shop set idle_in_transaction_session_timeout = '300ms'",
-        "alter database dump_shop set datestyle = 'SQL, DMY'");
+        "alter database dump_shop set datestyle = 'SQL, DMY'",
+        // and references to audit.log written as plain "log", which the target reads as public.log
+        "alter database dump_shop set search_path = audit, public");
     src.execute(QUOTED_DB,
         "create table \"Mixed Case\" (\"Key\" int primary key, \"va'lue\" text)",
         "insert into \"Mixed Case\" select g, 'v' || g from generate_series(1, 50) g");
@@ -144,8 +160,10 @@ class DumpMigrationIT {
     assertThat(check(ready, "source.largeObjects").getResult()).isEqualTo(CheckOutcome.Passed);
 
     for (var db : List.of("dump_shop", QUOTED_DB)) {
-      assertThat(Contents.tables(target, db)).as(db)
-          .isNotEmpty().isEqualTo(Contents.tables(source, db));
+      // rows of the enum-keyed hash partitions land in other partitions, so they are compared
+      // through their partitioned table (sales.by_state) only
+      assertThat(withoutHashPartitions(Contents.tables(target, db))).as(db)
+          .isNotEmpty().isEqualTo(withoutHashPartitions(Contents.tables(source, db)));
       assertThat(Contents.sequences(target, db)).as(db)
           .isEqualTo(Contents.sequences(source, db));
       assertThat(Contents.objects(target, db)).as(db)
@@ -161,10 +179,15 @@ class DumpMigrationIT {
     var frozen = Contents.query(target, "dump_shop",
         "select t, (select all_frozen > 0 from pg_visibility_map_summary(t::regclass))::text"
             + " from unnest(array['" + BIG_TABLE.replace("'", "''") + "', 'sales.events_early',"
-            + " 'audit.archive', 'audit.archive_2025', 'audit.grants', 'sales.customers']) t");
+            + " 'audit.archive', 'audit.archive_2025', 'audit.grants', 'audit.refs',"
+            + " 'sales.customers']) t");
     assertThat(frozen).containsEntry(BIG_TABLE, "true").containsEntry("sales.events_early", "true")
         .containsEntry("audit.archive", "true").containsEntry("audit.archive_2025", "true")
-        .containsEntry("audit.grants", "true").containsEntry("sales.customers", "false");
+        .containsEntry("audit.grants", "true").containsEntry("audit.refs", "true")
+        .containsEntry("sales.customers", "false");
+    assertThat(Contents.query(target, "dump_shop",
+        "select rel::text || ' ' || typ::text, '' from audit.refs limit 1"))
+        .containsKey("sales.customers {sales.status}");
     assertThat(Contents.databases(target)).doesNotContain("dump_excluded");
     // roles: attributes, settings, membership, and the password hash (the app can log in)
     assertThat(Contents.query(target, "postgres",
@@ -186,6 +209,12 @@ class DumpMigrationIT {
         "select tableowner, '' from pg_tables where tablename = 'Order Items'")).containsKey("dump_owner");
     assertThat(events(env, "dump-all")).extracting(Event::getReason)
         .contains("Validating", "Migrating", "TargetPrepared", "Ready");
+  }
+
+  static java.util.Map<String, String> withoutHashPartitions(java.util.Map<String, String> tables) {
+    var result = new java.util.TreeMap<>(tables);
+    result.keySet().removeIf(t -> t.startsWith("sales.by_state_"));
+    return result;
   }
 
   @Test

@@ -21,9 +21,11 @@ dst() {
   PGAPPNAME=pgmigrate-restore "$@"
 }
 # on the target (a current version): no timeouts, writes not waiting for the WAL flush, and
-# dates and intervals read as the source's sessions write them
+# values read as the source's sessions write them (dates, intervals, qualified object
+# references, XML content as pg_restore reads it)
 DST_SESSION="-c synchronous_commit=off -c statement_timeout=0 -c lock_timeout=0"
 DST_SESSION+=" -c idle_in_transaction_session_timeout=0 -c datestyle=ISO -c intervalstyle=postgres"
+DST_SESSION+=" -c search_path=pg_catalog -c xmloption=content"
 export DST_SESSION
 read -r -a restore_flags <<< "${RESTORE_FLAGS:-}"
 read -r -a dump_flags <<< "${DUMP_FLAGS:-}"
@@ -40,11 +42,13 @@ fi
 # What pg_dump sets in its own sessions, set in ours on the source (where each exists: any
 # version): no timeout may end a long COPY or the idle transaction that holds the snapshot;
 # row security must fail loudly rather than silently filter rows; text output must be exact
-# (floats) and read back the same on the target (dates, intervals).
+# (floats) and read back the same on the target (dates, intervals, and object references,
+# which an empty search_path writes schema-qualified).
 SESSION_SQL="SELECT pg_catalog.count(pg_catalog.set_config(name, setting, false)) AS settings
   FROM (VALUES ('statement_timeout', '0'), ('lock_timeout', '0'),
                ('idle_in_transaction_session_timeout', '0'), ('row_security', 'off'),
-               ('extra_float_digits', '3'), ('datestyle', 'ISO'), ('intervalstyle', 'postgres'))
+               ('transaction_timeout', '0'), ('extra_float_digits', '3'), ('datestyle', 'ISO'),
+               ('intervalstyle', 'postgres'), ('search_path', ''))
        AS v (name, setting)
  WHERE name IN (SELECT pg_catalog.lower(name) FROM pg_catalog.pg_settings) \\gset"
 export SESSION_SQL
@@ -53,13 +57,28 @@ export SESSION_SQL
 # table, emptied and filled in one transaction (frozen, so the target needs no vacuum to set
 # hint bits or freeze). The TRUNCATE only ever empties what this script wrote: the table was
 # created moments before by the pre-data restore, which stops at any table that already
-# existed on the target; within the script it lets the text retry start clean. Binary when both servers are of one major version,
-# text otherwise or when a column's type has no binary form.
+# existed on the target; within the script it lets the text retry start clean.
+# Binary when both servers are of one major version, unless a column holds (directly, in an
+# array, domain or composite) an object reference such as regclass: binary carries those as
+# the source's OIDs, which mean other objects or none on the target. Text otherwise, and when
+# a column's type has no binary form.
 copy_table() {
-  local parts
+  local parts format
   readarray -d '' -t parts < <(src psql -XAtq -z -v ON_ERROR_STOP=1 -v oid="$1" -v generated="$GENERATED" <<'SQL'
+WITH RECURSIVE types (oid) AS (
+  SELECT a.atttypid FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid = :'oid' AND a.attnum > 0 AND NOT a.attisdropped
+  UNION
+  SELECT u.oid FROM types s JOIN pg_catalog.pg_type t ON t.oid = s.oid,
+         LATERAL (SELECT t.typbasetype UNION ALL SELECT t.typelem
+                  UNION ALL SELECT m.atttypid FROM pg_catalog.pg_attribute m
+                             WHERE m.attrelid = t.typrelid AND m.attnum > 0) AS u (oid)
+   WHERE u.oid <> 0)
 SELECT pg_catalog.format('%I.%I', n.nspname, c.relname),
-       pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum)
+       pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum),
+       (SELECT pg_catalog.count(*) FROM types s JOIN pg_catalog.pg_type t ON t.oid = s.oid
+         WHERE t.typname LIKE 'reg%' AND t.typnamespace =
+               (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'pg_catalog'))
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid
@@ -67,14 +86,18 @@ SELECT pg_catalog.format('%I.%I', n.nspname, c.relname),
  GROUP BY n.nspname, c.relname;
 SQL
   )
-  if [ "${#parts[@]}" -ne 2 ]; then
+  if [ "${#parts[@]}" -ne 3 ]; then
     echo "could not read the columns of table $1 on the source" >&2
     exit 255
   fi
-  if copy_rows "${parts[0]}" "${parts[1]%$'\n'}" "$COPY_FORMAT"; then
-    echo "copied ${parts[0]}"
-  elif [ "$COPY_FORMAT" = binary ] && copy_rows "${parts[0]}" "${parts[1]%$'\n'}" text; then
-    echo "copied ${parts[0]} (as text: binary copy failed)"
+  format="$COPY_FORMAT"
+  if [ "${parts[2]%$'\n'}" != 0 ]; then
+    format=text
+  fi
+  if copy_rows "${parts[0]}" "${parts[1]}" "$format"; then
+    echo "copied ${parts[0]} ($format)"
+  elif [ "$format" = binary ] && copy_rows "${parts[0]}" "${parts[1]}" text; then
+    echo "copied ${parts[0]} (text: binary copy failed)"
   else
     exit 255 # stops xargs
   fi
@@ -95,40 +118,44 @@ export -f src dst copy_table copy_rows
 
 echo "copying database with $JOBS jobs"
 work=$(mktemp -d "${SCRATCH:-/tmp}/copy.XXXXXX")
-# the snapshot lives as long as this transaction: until the script ends
-coproc holder { src psql -XAtq -v ON_ERROR_STOP=1; }
-printf '%s\n%s\n' "$SESSION_SQL" \
-  "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SELECT pg_catalog.pg_export_snapshot();" \
-  >&"${holder[1]}"
-if ! IFS= read -r -t 300 SNAPSHOT <&"${holder[0]}"; then
-  echo "could not export a snapshot on the source" >&2
-  exit 1
-fi
-export SNAPSHOT
 source_version=$(src psql -XAtq -c "SHOW server_version_num")
 # both sides of every COPY speak the source database's encoding: no conversion on the way
 PGCLIENTENCODING=$(src psql -XAtq -c "SHOW server_encoding")
 export PGCLIENTENCODING
 target_version=$(dst psql -XAtq --dbname="$DST_DBNAME" -c "SHOW server_version_num")
+if [ "$target_version" -ge 170000 ]; then
+  DST_SESSION+=" -c transaction_timeout=0"
+fi
 export GENERATED=""
 if [ "$source_version" -ge 120000 ]; then
   GENERATED="AND a.attgenerated = ''"
+fi
+# a partition of a table hash-partitioned on an enum (or an expression) is left to pg_dump,
+# which loads it through the partitioned table: enum values hash differently on the target
+HASH_PARTITIONS=""
+if [ "$source_version" -ge 110000 ]; then
+  HASH_PARTITIONS="AND NOT EXISTS (
+    WITH RECURSIVE up (relid) AS (
+      SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid
+      UNION
+      SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN up ON i.inhrelid = up.relid)
+    SELECT 1 FROM up JOIN pg_catalog.pg_partitioned_table p ON p.partrelid = up.relid
+     WHERE p.partstrat = 'h' AND (0 = ANY (p.partattrs::pg_catalog.int2[]) OR EXISTS (
+           SELECT 1 FROM pg_catalog.pg_attribute k JOIN pg_catalog.pg_type t ON t.oid = k.atttypid
+            WHERE k.attrelid = p.partrelid AND k.attnum = ANY (p.partattrs::pg_catalog.int2[])
+              AND t.typtype IN ('e', 'd'))))"
 fi
 export COPY_FORMAT=text
 if [ "$source_version" -ge 100000 ] && [ $((source_version / 10000)) -eq $((target_version / 10000)) ]; then
   COPY_FORMAT=binary
 fi
 
-# the tables to stream, largest first; their patterns for pg_dump's --exclude-table-data
-# (double-quoted: matched literally), NUL-separated since names may hold any character
-src psql -XAtq -z -0 -v ON_ERROR_STOP=1 -v snapshot="$SNAPSHOT" -v generated="$GENERATED" \
-    -v min_bytes="${PARALLEL_MIN_BYTES:-1048576}" > "$work/tables" <<'SQL'
-BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
-SET TRANSACTION SNAPSHOT :'snapshot';
-SELECT c.oid,
-       '"' || pg_catalog.replace(n.nspname, '"', '""') || '"."'
-           || pg_catalog.replace(c.relname, '"', '""') || '"'
-  FROM pg_catalog.pg_class c
+# One transaction on the source holds the snapshot until every stream has its rows, and
+# ACCESS SHARE locks on the tables to stream, as pg_dump holds on what it dumps: no TRUNCATE,
+# column drop or rewrite can empty or reshape them before their stream reads them. It also
+# lists them, largest first, with their patterns for pg_dump's --exclude-table-data
+# (double-quoted: matched literally), NUL-separated since names may hold any character.
+TABLES="FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind = 'r' AND c.relpersistence IN ('p', 'u')
    AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
@@ -136,11 +163,33 @@ SELECT c.oid,
                     WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
                       AND d.objid = c.oid AND d.deptype = 'e')
    AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
-                WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped :generated)
+                WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped $GENERATED)
    AND pg_catalog.pg_table_size(c.oid) >= :'min_bytes'::bigint
- ORDER BY pg_catalog.pg_table_size(c.oid) DESC;
-COMMIT;
-SQL
+   $HASH_PARTITIONS"
+coproc holder {
+  src psql -XAtq -v ON_ERROR_STOP=1 -v min_bytes="${PARALLEL_MIN_BYTES:-1048576}" \
+    -v tables_file="$work/tables"
+}
+printf '%s\n' "$SESSION_SQL" \
+  "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;" \
+  "SELECT pg_catalog.pg_export_snapshot();" \
+  "SELECT pg_catalog.format('LOCK TABLE %I.%I IN ACCESS SHARE MODE', n.nspname, c.relname)" \
+  "$TABLES \\gexec" \
+  "\\pset fieldsep_zero" "\\pset recordsep_zero" "\\o :tables_file" \
+  "SELECT c.oid, '\"' || pg_catalog.replace(n.nspname, '\"', '\"\"') || '\".\"'" \
+  "       || pg_catalog.replace(c.relname, '\"', '\"\"') || '\"'" \
+  "$TABLES ORDER BY pg_catalog.pg_table_size(c.oid) DESC;" \
+  "\\o" "\\echo locked" >&"${holder[1]}"
+if ! IFS= read -r -t 300 SNAPSHOT <&"${holder[0]}"; then
+  echo "could not export a snapshot on the source" >&2
+  exit 1
+fi
+export SNAPSHOT
+# waits, as pg_dump does, while another session holds an exclusive lock on one of the tables
+if ! IFS= read -r locked <&"${holder[0]}" || [ "$locked" != locked ]; then
+  echo "could not lock the tables to copy on the source" >&2
+  exit 1
+fi
 readarray -d '' -t fields < "$work/tables"
 oids=()
 excludes=()

@@ -15,6 +15,10 @@ public final class Contents {
   public static Map<String, String> tables(PostgresServer server, String database) {
     var result = new TreeMap<String, String>();
     try (var c = server.connect(database)) {
+      // values such as regclass render the same whatever search_path the database sets
+      try (var st = c.createStatement()) {
+        st.execute("set search_path = pg_catalog");
+      }
       var tables = new ArrayList<String>();
       try (var st = c.createStatement();
           var rs = st.executeQuery(
@@ -71,7 +75,7 @@ public final class Contents {
         union all
         select 'largeobject ' || count(*), coalesce(md5(string_agg(encode(lo_get(oid), 'hex'), ',' order by oid)), '')
           from pg_largeobject_metadata
-        """);
+        """, true);
   }
 
   public static List<String> databases(PostgresServer server) {
@@ -80,12 +84,25 @@ public final class Contents {
   }
 
   public static Map<String, String> query(PostgresServer server, String database, String sql) {
+    return query(server, database, sql, false);
+  }
+
+  /**
+   * With catalogPath, object names render the same whatever search_path the database sets (a
+   * setting the copy does not carry to the target).
+   */
+  static Map<String, String> query(PostgresServer server, String database, String sql,
+      boolean catalogPath) {
     var result = new TreeMap<String, String>();
     try (var c = server.connect(database);
-        var st = c.createStatement();
-        var rs = st.executeQuery(sql)) {
-      while (rs.next()) {
-        result.put(rs.getString(1), rs.getString(2));
+        var st = c.createStatement()) {
+      if (catalogPath) {
+        st.execute("set search_path = pg_catalog");
+      }
+      try (var rs = st.executeQuery(sql)) {
+        while (rs.next()) {
+          result.put(rs.getString(1), rs.getString(2));
+        }
       }
     } catch (SQLException e) {
       throw new IllegalStateException(e);
