@@ -23,7 +23,9 @@ import io.pgmigrate.operator.testing.PostgresServer;
 import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -211,8 +213,8 @@ class DumpMigrationIT {
         .contains("Validating", "Migrating", "TargetPrepared", "Ready");
   }
 
-  static java.util.Map<String, String> withoutHashPartitions(java.util.Map<String, String> tables) {
-    var result = new java.util.TreeMap<>(tables);
+  static Map<String, String> withoutHashPartitions(Map<String, String> tables) {
+    var result = new TreeMap<>(tables);
     result.keySet().removeIf(t -> t.startsWith("sales.by_state_"));
     return result;
   }

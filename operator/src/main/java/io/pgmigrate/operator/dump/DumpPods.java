@@ -16,6 +16,9 @@ import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.pgmigrate.operator.api.Endpoint;
 import io.pgmigrate.operator.api.PgMigration;
 import io.pgmigrate.operator.postgres.DatabaseHash;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -181,9 +184,12 @@ public final class DumpPods {
 
   private static String script() {
     try (var in = DumpPods.class.getResourceAsStream("copy-database.sh")) {
-      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-    } catch (java.io.IOException | NullPointerException e) {
-      throw new IllegalStateException("copy-database.sh is missing from the operator's jar", e);
+      if (in == null) {
+        throw new IllegalStateException("copy-database.sh is missing from the operator's jar");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

@@ -232,9 +232,7 @@ public final class Benchmark {
   }
 
   static double median(List<Double> values) {
-    var sorted = values.stream().sorted().toList();
-    int n = sorted.size();
-    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    return percentile(values, 50);
   }
 
   // ---- continuous ---------------------------------------------------------------------------
