@@ -21,11 +21,15 @@ import io.pgmigrate.operator.testing.OperatorExtension;
 import io.pgmigrate.operator.testing.PostgresPair;
 import io.pgmigrate.operator.testing.PostgresServer;
 import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -139,6 +143,35 @@ class DumpMigrationIT {
   void copyEverything(OperatorExtension.Env env, PostgresServer source, PostgresServer target)
       throws Exception {
     richSource(source);
+    // while the streams run, the session holding the snapshot also holds a lock on the tables
+    // to stream, so that no TRUNCATE or column drop on the source can empty or reshape them
+    // before their stream reads them (pg_dump's own locks end when pg_dump does)
+    var lockSeen = new AtomicBoolean();
+    var sampler = Executors.newSingleThreadScheduledExecutor();
+    var lockQuery = "select count(*) from pg_locks l join pg_stat_activity a on a.pid = l.pid"
+        + " where a.application_name = 'pgmigrate-snapshot' and l.granted"
+        + " and l.mode = 'AccessShareLock' and l.relation = '" + BIG_TABLE.replace("'", "''")
+        + "'::regclass";
+    try (var c = source.connect("dump_shop")) {
+      sampler.scheduleWithFixedDelay(() -> {
+        try (var st = c.createStatement(); var rs = st.executeQuery(lockQuery)) {
+          rs.next();
+          if (rs.getInt(1) > 0) {
+            lockSeen.set(true);
+          }
+        } catch (SQLException e) {
+          throw new IllegalStateException(e);
+        }
+      }, 0, 20, TimeUnit.MILLISECONDS);
+      copyAndCheck(env, source, target);
+    } finally {
+      sampler.shutdownNow();
+    }
+    assertThat(lockSeen).as("the snapshot's session held a lock on " + BIG_TABLE).isTrue();
+  }
+
+  void copyAndCheck(OperatorExtension.Env env, PostgresServer source, PostgresServer target)
+      throws Exception {
     var m = Fixtures.migration(env.client(), env.namespace(), "dump-all", source, target);
     OperatorValidationIT.plaintext(m);
     m.getSpec().setMethod(Method.DUMP);
@@ -375,10 +408,12 @@ class DumpMigrationIT {
         return pods.isEmpty() ? null : pods.get(0);
       }, x -> x != null);
       var uid = pod.getMetadata().getLabels().get(DumpPods.MIGRATION_UID);
-      // pg_dump is connected and waiting for the lock
+      // the Pod is connected and waiting for the lock (the session holding the snapshot, which
+      // reads table sizes, when jobs > 1; pg_dump with one job)
       await().atMost(Duration.ofSeconds(20)).until(() -> Contents.query(pg.source(), "postgres",
-          "select count(*)::text, '' from pg_stat_activity where application_name = 'pgmigrate-dump'"
-              + " and wait_event_type = 'Lock'").containsKey("1"));
+          "select count(*)::text, '' from pg_stat_activity where application_name in"
+              + " ('pgmigrate-dump', 'pgmigrate-snapshot') and wait_event_type = 'Lock'")
+          .containsKey("1"));
       env.client().resources(PgMigration.class).inNamespace(env.namespace()).withName("stopme").delete();
       await().atMost(Duration.ofSeconds(30)).until(() ->
           env.client().pods().inNamespace(env.namespace()).withLabel(DumpPods.MIGRATION_UID, uid)

@@ -12,7 +12,7 @@ set -euo pipefail
 src() {
   PGHOST="$SRC_HOST" PGPORT="$SRC_PORT" PGUSER="$SRC_USER" PGPASSWORD="$SRC_PASSWORD" \
   PGSSLMODE="$SRC_SSLMODE" PGSSLROOTCERT="${SRC_SSLROOTCERT:-}" PGDATABASE="$DATABASE" \
-  PGAPPNAME=pgmigrate-dump "$@"
+  PGAPPNAME="${APPNAME:-pgmigrate-dump}" "$@"
 }
 dst() {
   PGHOST="$DST_HOST" PGPORT="$DST_PORT" PGUSER="$DST_USER" PGPASSWORD="$DST_PASSWORD" \
@@ -166,8 +166,9 @@ TABLES="FROM pg_catalog.pg_class c
                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped $GENERATED)
    AND pg_catalog.pg_table_size(c.oid) >= :'min_bytes'::bigint
    $HASH_PARTITIONS"
+# (named pgmigrate-snapshot in pg_stat_activity)
 coproc holder {
-  src psql -XAtq -v ON_ERROR_STOP=1 -v min_bytes="${PARALLEL_MIN_BYTES:-1048576}" \
+  APPNAME=pgmigrate-snapshot src psql -XAtq -v ON_ERROR_STOP=1 -v min_bytes="${PARALLEL_MIN_BYTES:-1048576}" \
     -v tables_file="$work/tables"
 }
 printf '%s\n' "$SESSION_SQL" \
