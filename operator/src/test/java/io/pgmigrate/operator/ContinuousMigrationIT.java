@@ -184,14 +184,22 @@ class ContinuousMigrationIT {
       OperatorExtension.Env env, PostgresPair.Servers pg) {
     try (var src = source("delete-src")) {
       seed(src, "del_db");
-      env.client().resource(migration(env, "del", src, pg.target(), List.of("del_db"))).create();
+      src.execute("del_db", "create table journal (at int, what text)",
+          "insert into journal values (1, 'one')");
+      var m = migration(env, "del", src, pg.target(), List.of("del_db"));
+      m.getSpec().getReplication().setReplicaIdentityFull(true);
+      env.client().resource(m).create();
       awaitPhase(env, "del", Phase.Syncing);
+      assertThat(InitialCopyIT.replicaIdentities(src, "del_db"))
+          .containsEntry("public.journal", "f");
       assertThat(ourObjects(src, pg.target(), List.of("del_db"))).hasSize(3);
       env.client().resources(PgMigration.class).inNamespace(env.namespace()).withName("del").delete();
       await().atMost(Duration.ofSeconds(10))
           .until(() -> ourObjects(src, pg.target(), List.of("del_db")).isEmpty());
       await().atMost(Duration.ofSeconds(10)).until(() -> get(env, "del") == null);
       assertSameData(src, pg.target(), "del_db");
+      assertThat(InitialCopyIT.replicaIdentities(src, "del_db"))
+          .containsEntry("public.journal", "d");
     }
   }
 
@@ -243,7 +251,10 @@ class ContinuousMigrationIT {
           "{\"spec\":{\"replication\":{\"replicaIdentityFull\":true}}}");
       awaitPhase(env, "nokey", Phase.Syncing);
       assertThat(events(env, "nokey")).extracting(Event::getMessage)
-          .anyMatch(x -> x.contains("REPLICA IDENTITY FULL set on public.events"));
+          .anyMatch(x -> x.contains("REPLICA IDENTITY FULL set on 1 table(s)")
+              && x.contains("public.events"));
+      assertThat(InitialCopyIT.replicaIdentities(src, "nokey_db"))
+          .containsEntry("public.events", "f");
       // the application's UPDATE and DELETE still work on the published table
       src.execute("nokey_db", "update events set what = 'changed' where at <= 10",
           "delete from events where at > 90");
@@ -252,6 +263,9 @@ class ContinuousMigrationIT {
       assertSameData(src, pg.target(), "nokey_db");
       assertThat(Contents.query(pg.target(), "nokey_db",
           "select count(*)::text, '' from events where what = 'changed'")).containsKey("10");
+      // the source is left as it was found
+      assertThat(InitialCopyIT.replicaIdentities(src, "nokey_db"))
+          .containsEntry("public.events", "d");
       deleteAndWait(env, "nokey");
     }
   }

@@ -2,7 +2,7 @@ package io.pgmigrate.operator.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
-import java.util.Objects;
+import java.util.List;
 
 /** Progress of one database. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -12,7 +12,8 @@ public class DatabaseStatus {
   private String name;
 
   @JsonPropertyDescription(
-      "Pending, SchemaCopy, Copying, Replicating, CuttingOver, Done or Failed.")
+      "Pending, SchemaCopy, Copying, Indexing (continuous: the rest of the schema after the"
+          + " initial copy), Replicating, CuttingOver, Done or Failed.")
   private String phase;
 
   @JsonPropertyDescription("Tables to copy.")
@@ -39,6 +40,34 @@ public class DatabaseStatus {
       "continuous: the source WAL position recorded at the cutover; the database is cut over"
           + " once our slot confirmed it.")
   private String cutoverLsn;
+
+  @JsonPropertyDescription(
+      "continuous: how far the cutover got, each step recorded before the next starts:"
+          + " Confirmed (the target has every change up to cutoverLsn), ReplicationRemoved"
+          + " (sequences copied; subscription, slot and publication dropped); then unlogged"
+          + " tables and large objects are copied and the phase is Done.")
+  private String cutoverStep;
+
+  @JsonPropertyDescription(
+      "continuous: the rest of the schema (indexes, constraints, triggers) was restored after"
+          + " the initial copy.")
+  private Boolean postDataCopied;
+
+  @JsonPropertyDescription(
+      "continuous: source tables the operator set to REPLICA IDENTITY FULL (recorded before"
+          + " setting it), each restored to its original identity when replication ends.")
+  private List<ReplicaIdentityChange> replicaIdentityChanges;
+
+  @JsonPropertyDescription(
+      "continuous: table sync and apply errors the subscription reported so far.")
+  private Long replicationErrors;
+
+  @JsonPropertyDescription(
+      "continuous: since when the subscription keeps reporting errors (unset once it stops).")
+  private String erroringSince;
+
+  @JsonPropertyDescription("continuous: when the last new subscription error was seen.")
+  private String lastErrorAt;
 
   @JsonPropertyDescription("What is happening or what went wrong.")
   private String message;
@@ -130,6 +159,63 @@ public class DatabaseStatus {
     this.cutoverLsn = cutoverLsn;
   }
 
+  public String getCutoverStep() {
+    return cutoverStep;
+  }
+
+  public void setCutoverStep(String cutoverStep) {
+    this.cutoverStep = cutoverStep;
+  }
+
+  public boolean isPostDataCopied() {
+    return Boolean.TRUE.equals(postDataCopied);
+  }
+
+  public Boolean getPostDataCopied() {
+    return postDataCopied;
+  }
+
+  public void setPostDataCopied(Boolean postDataCopied) {
+    this.postDataCopied = postDataCopied;
+  }
+
+  public List<ReplicaIdentityChange> getReplicaIdentityChanges() {
+    return replicaIdentityChanges;
+  }
+
+  public void setReplicaIdentityChanges(List<ReplicaIdentityChange> replicaIdentityChanges) {
+    this.replicaIdentityChanges = replicaIdentityChanges;
+  }
+
+  public Long getReplicationErrors() {
+    return replicationErrors;
+  }
+
+  public void setReplicationErrors(Long replicationErrors) {
+    this.replicationErrors = replicationErrors;
+  }
+
+  public String getErroringSince() {
+    return erroringSince;
+  }
+
+  public void setErroringSince(String erroringSince) {
+    this.erroringSince = erroringSince;
+  }
+
+  public String getLastErrorAt() {
+    return lastErrorAt;
+  }
+
+  public void setLastErrorAt(String lastErrorAt) {
+    this.lastErrorAt = lastErrorAt;
+  }
+
+  /** A deep copy that shares no object with this one. */
+  public DatabaseStatus copy() {
+    return StatusJson.copy(this, DatabaseStatus.class);
+  }
+
   public String getMessage() {
     return message;
   }
@@ -140,21 +226,11 @@ public class DatabaseStatus {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof DatabaseStatus d
-        && Objects.equals(name, d.name)
-        && Objects.equals(phase, d.phase)
-        && Objects.equals(tablesTotal, d.tablesTotal)
-        && Objects.equals(tablesSynced, d.tablesSynced)
-        && Objects.equals(lagBytes, d.lagBytes)
-        && Objects.equals(pod, d.pod)
-        && Objects.equals(createdOnTarget, d.createdOnTarget)
-        && Objects.equals(schemaCopied, d.schemaCopied)
-        && Objects.equals(cutoverLsn, d.cutoverLsn)
-        && Objects.equals(message, d.message);
+    return o instanceof DatabaseStatus d && StatusJson.tree(this).equals(StatusJson.tree(d));
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, phase, tablesTotal, tablesSynced, lagBytes, pod, message);
+    return StatusJson.tree(this).hashCode();
   }
 }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 
 /** What the operator observed and did, written only by the operator. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -165,29 +164,19 @@ public class PgMigrationStatus {
     this.conditions = conditions == null ? new ArrayList<>() : conditions;
   }
 
+  /** A deep copy that shares no object with this one. */
+  public PgMigrationStatus copy() {
+    return StatusJson.copy(this, PgMigrationStatus.class);
+  }
+
+  /** Equal when the JSON the API server would store is equal. */
   @Override
   public boolean equals(Object o) {
-    if (!(o instanceof PgMigrationStatus s)) {
-      return false;
-    }
-    return phase == s.phase
-        && method == s.method
-        && Objects.equals(observedGeneration, s.observedGeneration)
-        && Objects.equals(validatedGeneration, s.validatedGeneration)
-        && Objects.equals(restartToken, s.restartToken)
-        && Objects.equals(targetMajorVersion, s.targetMajorVersion)
-        && Objects.equals(message, s.message)
-        && Objects.equals(progress, s.progress)
-        && Objects.equals(lag, s.lag)
-        && Objects.equals(startedAt, s.startedAt)
-        && Objects.equals(completedAt, s.completedAt)
-        && Objects.equals(checks, s.checks)
-        && Objects.equals(databases, s.databases)
-        && Objects.equals(conditions, s.conditions);
+    return o instanceof PgMigrationStatus s && StatusJson.tree(this).equals(StatusJson.tree(s));
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(phase, method, observedGeneration, message, progress, checks, databases);
+    return StatusJson.tree(this).hashCode();
   }
 }

@@ -61,13 +61,10 @@ public final class DumpPlanner {
     int done = 0;
     String failure = null;
     for (var db : current) {
-      var next = new DatabaseStatus(db.getName(), db.getPhase());
-      next.setTablesTotal(db.getTablesTotal());
-      next.setTablesSynced(db.getTablesSynced());
-      next.setCreatedOnTarget(db.getCreatedOnTarget());
-      next.setSchemaCopied(db.getSchemaCopied());
-      next.setCutoverLsn(db.getCutoverLsn());
-      next.setLagBytes(db.getLagBytes());
+      // everything recorded so far carries over; what the Pods say is set below
+      var next = db.copy();
+      next.setPod(null);
+      next.setMessage(null);
       var pods = podsByDatabase.getOrDefault(db.getName(), List.of());
       var latest = pods.stream().max(Comparator.comparingInt(PodView::attempt));
       if (latest.isEmpty()) {

@@ -38,7 +38,7 @@ public final class DumpPods {
   public static final String DATABASE_HASH = "pgmigrate.io/database-hash";
   public static final String DATABASE = "pgmigrate.io/database";
   public static final String ATTEMPT = "pgmigrate.io/attempt";
-  /** "data" for a full copy, "schema" for the schema-only copy that precedes replication. */
+  /** The {@link Kind}: "data", "schema" (before the initial copy) or "postdata" (after it). */
   public static final String KIND = "pgmigrate.io/kind";
   public static final String CONTAINER = "dump";
   /** UID and GID of the postgres user in the official postgres images. */
@@ -57,18 +57,54 @@ public final class DumpPods {
 
   private DumpPods() {}
 
+  /**
+   * What a Pod copies: a database's data (the dump method), or, for the continuous method, the
+   * schema in two passes around the subscription's initial copy: what the rows need first
+   * (pre-data, primary keys and replica identity indexes, which replication uses to find rows),
+   * then the rest (indexes, constraints that the source's own rows may violate such as NOT
+   * VALID ones, triggers) once every table is synchronised.
+   */
+  public enum Kind {
+    DATA("data", "dump", ""),
+    SCHEMA("schema", "schema", "pre"),
+    POST_DATA("postdata", "index", "post"),
+    /** continuous, at the cutover: unlogged tables and large objects, which WAL does not carry. */
+    CUTOVER("cutover", "cutover", "cutover");
+
+    /** The value of the {@link #KIND} label. */
+    public final String label;
+    private final String nameInfix;
+    private final String schemaPass;
+
+    Kind(String label, String nameInfix, String schemaPass) {
+      this.label = label;
+      this.nameInfix = nameInfix;
+      this.schemaPass = schemaPass;
+    }
+
+    /** The kind a Pod's label names; Pods of older operators carry no label: data. */
+    public static Kind ofLabel(String label) {
+      for (var k : values()) {
+        if (k.label.equals(label)) {
+          return k;
+        }
+      }
+      return DATA;
+    }
+  }
+
   /** What one dump Pod copies. */
   public record Request(
       PgMigration migration, String database, int attempt, String image, int jobs,
-      boolean withOwners, boolean schemaOnly) {
+      boolean withOwners, Kind kind) {
 
     public Request(PgMigration migration, String database, int attempt, String image, int jobs,
         boolean withOwners) {
-      this(migration, database, attempt, image, jobs, withOwners, false);
+      this(migration, database, attempt, image, jobs, withOwners, Kind.DATA);
     }
 
-    public String kind() {
-      return schemaOnly ? "schema" : "data";
+    public boolean schemaOnly() {
+      return kind != Kind.DATA;
     }
   }
 
@@ -83,6 +119,7 @@ public final class DumpPods {
     int jobs = r.schemaOnly() ? 1 : r.jobs();
     env.add(value("JOBS", Integer.toString(jobs)));
     env.add(value("DUMP_FLAGS", r.schemaOnly() ? "--schema-only" : ""));
+    env.add(value("SCHEMA_PASS", r.kind().schemaPass));
     env.add(value("SCRATCH", "/scratch"));
     env.add(value("PARALLEL_MIN_BYTES", Long.toString(PARALLEL_MIN_BYTES)));
     env.add(value("RESTORE_FLAGS", r.withOwners() ? "" : "--no-owner --no-acl"));
@@ -128,7 +165,7 @@ public final class DumpPods {
             MANAGED_BY, OPERATOR,
             MIGRATION_UID, meta.getUid(),
             DATABASE_HASH, hash(r.database()),
-            KIND, r.kind(),
+            KIND, r.kind().label,
             ATTEMPT, Integer.toString(r.attempt())))
         .withAnnotations(Map.of(DATABASE, r.database()))
         .withOwnerReferences(
@@ -212,19 +249,19 @@ public final class DumpPods {
 
   /** The name of a data copy Pod. */
   public static String podName(PgMigration m, String database, int attempt) {
-    return podName(m, "data", database, attempt);
+    return podName(m, Kind.DATA, database, attempt);
   }
 
   /**
-   * A DNS-1123 Pod name: the migration's name (shortened), the kind ("dump" for data, "schema"),
-   * the database's hash, the attempt.
+   * A DNS-1123 Pod name: the migration's name (shortened), the kind ("dump" for data, "schema",
+   * "index" for the post-data pass), the database's hash, the attempt.
    */
-  public static String podName(PgMigration m, String kind, String database, int attempt) {
+  public static String podName(PgMigration m, Kind kind, String database, int attempt) {
     var base = m.getMetadata().getName().toLowerCase(Locale.ROOT);
     if (base.length() > 40) {
       base = base.substring(0, 40).replaceAll("-+$", "");
     }
-    return base + ("schema".equals(kind) ? "-schema-" : "-dump-") + hash(database) + "-" + attempt;
+    return base + "-" + kind.nameInfix + "-" + hash(database) + "-" + attempt;
   }
 
   /** A short, stable, label-safe hash of a database name (names may hold any character). */

@@ -1,5 +1,6 @@
 package io.pgmigrate.operator.postgres;
 
+import io.pgmigrate.operator.api.ReplicaIdentityChange;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -17,40 +18,91 @@ public final class Replication {
       boolean exists, boolean active, String confirmedFlushLsn, long lagBytes,
       long retainedBytes) {}
 
-  /** Initial copy progress and errors of a subscription. */
-  public record Progress(int tablesTotal, int tablesReady, long applyErrors, long syncErrors,
-      boolean enabled) {}
+  /**
+   * Initial copy progress and errors of a subscription: tables known to it, synchronised (ready
+   * or sync done), ready (the apply worker took over), and up to ten that are not synchronised
+   * with their state; errors counted by the server (PostgreSQL 15 and later; -1 before).
+   */
+  public record Progress(int tablesTotal, int tablesSynced, int tablesReady,
+      List<String> notSynced, long applyErrors, long syncErrors, boolean enabled) {
+
+    public long errors() {
+      return Math.max(0, applyErrors) + Math.max(0, syncErrors);
+    }
+  }
 
   private Replication() {}
 
   // ---- source -------------------------------------------------------------------------------
 
-  /** Tables of the connected database without primary key or replica identity: schema, name. */
-  public static List<String[]> tablesWithoutIdentity(Connection src) throws SQLException {
-    var result = new ArrayList<String[]>();
+  /**
+   * Tables of the connected database without primary key or replica identity, quoted and
+   * qualified, with their replica identity as it is: DEFAULT or NOTHING (an identity index that
+   * is gone acts as NOTHING).
+   */
+  public static List<ReplicaIdentityChange> tablesWithoutIdentity(Connection src)
+      throws SQLException {
+    var result = new ArrayList<ReplicaIdentityChange>();
     try (var st = src.createStatement();
         var rs = st.executeQuery(
-            "select n.nspname, c.relname " + Catalog.USER_RELATIONS
-                + Catalog.WITHOUT_REPLICA_IDENTITY + " order by 1, 2")) {
+            "select pg_catalog.format('%I.%I', n.nspname, c.relname),"
+                + " case c.relreplident when 'd' then 'DEFAULT' else 'NOTHING' end "
+                + Catalog.USER_RELATIONS + Catalog.WITHOUT_REPLICA_IDENTITY + " order by 1")) {
       while (rs.next()) {
-        result.add(new String[] {rs.getString(1), rs.getString(2)});
+        result.add(new ReplicaIdentityChange(rs.getString(1), rs.getString(2)));
       }
     }
     return result;
   }
 
-  /** ALTER TABLE ... REPLICA IDENTITY FULL, so UPDATE and DELETE keep working once published. */
-  public static void setReplicaIdentityFull(Connection src, String schema, String table)
+  /**
+   * ALTER TABLE ... REPLICA IDENTITY FULL, so UPDATE and DELETE keep working once published;
+   * nothing when the table is gone or already FULL.
+   */
+  public static void setReplicaIdentityFull(Connection src, String table) throws SQLException {
+    replicaIdentity(src, table, "FULL", "c.relreplident <> 'f'");
+  }
+
+  /**
+   * Puts back the replica identity a table had before we set FULL, unless someone changed it
+   * since (then it is no longer FULL) or the table is gone.
+   */
+  public static void restoreReplicaIdentity(Connection src, ReplicaIdentityChange change)
       throws SQLException {
-    Sql.utility(src,
-        "select pg_catalog.format('ALTER TABLE %I.%I REPLICA IDENTITY FULL', ?::text, ?::text)",
-        schema, table);
+    var original = "NOTHING".equals(change.getOriginal()) ? "NOTHING" : "DEFAULT";
+    replicaIdentity(src, change.getTable(), original, "c.relreplident = 'f'");
+  }
+
+  private static void replicaIdentity(Connection src, String table, String identity,
+      String condition) throws SQLException {
+    // the name from status is resolved by the server (to_regclass), never spliced into SQL
+    try (var ps = src.prepareStatement(
+        "select pg_catalog.format('ALTER TABLE %s REPLICA IDENTITY " + identity + "', c.oid::"
+            + "pg_catalog.regclass) from pg_catalog.pg_class c"
+            + " where c.oid = pg_catalog.to_regclass(?) and " + condition)) {
+      ps.setString(1, table);
+      String statement = null;
+      try (var rs = ps.executeQuery()) {
+        if (rs.next()) {
+          statement = rs.getString(1);
+        }
+      }
+      if (statement != null) {
+        try (var st = src.createStatement()) {
+          st.execute(statement);
+        }
+      }
+    }
+  }
+
+  public static boolean publicationExists(Connection src, String name) throws SQLException {
+    return exists(src, "select 1 from pg_catalog.pg_publication where pubname = ?", name);
   }
 
   /** Creates the FOR ALL TABLES publication unless it exists; true when created. */
   public static boolean ensurePublication(Connection src, String name, boolean viaAivenExtras)
       throws SQLException {
-    if (exists(src, "select 1 from pg_catalog.pg_publication where pubname = ?", name)) {
+    if (publicationExists(src, name)) {
       return false;
     }
     if (viaAivenExtras) {
@@ -171,6 +223,21 @@ public final class Replication {
     return result;
   }
 
+  /**
+   * True when the connected database holds what logical replication does not carry: large
+   * objects, or unlogged tables (with or without rows: the copy empties them on the target).
+   */
+  public static boolean hasUnreplicatedData(Connection src) throws SQLException {
+    try (var st = src.createStatement();
+        var rs = st.executeQuery(
+            "select exists (select 1 from pg_catalog.pg_largeobject_metadata)"
+                + " or exists (select 1 " + Catalog.USER_RELATIONS
+                + " and c.relkind = 'r' and c.relpersistence = 'u')")) {
+      rs.next();
+      return rs.getBoolean(1);
+    }
+  }
+
   // ---- target -------------------------------------------------------------------------------
 
   /**
@@ -217,23 +284,44 @@ public final class Replication {
   }
 
   public static Progress progress(Connection dst, String subscription) throws SQLException {
+    // pg_stat_subscription_stats exists from PostgreSQL 15
+    boolean stats = dst.getMetaData().getDatabaseMajorVersion() >= 15;
     try (var ps = dst.prepareStatement(
         """
         select count(r.srrelid)::int,
                (count(r.srrelid) filter (where r.srsubstate in ('r', 's')))::int,
-               coalesce(max(st.apply_error_count), 0), coalesce(max(st.sync_error_count), 0),
+               (count(r.srrelid) filter (where r.srsubstate = 'r'))::int,
+               (select pg_catalog.array_agg(x.name order by x.name) from (
+                  select pg_catalog.format('%%I.%%I', n.nspname, c.relname) || ' (' || case r2.srsubstate
+                           when 'i' then 'waiting to start' when 'd' then 'copying'
+                           when 'f' then 'copy finished' else r2.srsubstate::text end
+                           || ')' as name
+                    from pg_catalog.pg_subscription_rel r2
+                    join pg_catalog.pg_class c on c.oid = r2.srrelid
+                    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+                   where r2.srsubid = s.oid and r2.srsubstate not in ('r', 's')
+                   order by 1 limit 10) x),
+               %s,
                bool_or(s.subenabled)
         from pg_catalog.pg_subscription s
         left join pg_catalog.pg_subscription_rel r on r.srsubid = s.oid
-        left join pg_catalog.pg_stat_subscription_stats st on st.subid = s.oid
+        %s
         where s.subname = ?
           and s.subdbid = (select oid from pg_catalog.pg_database where datname = current_database())
-        """)) {
+        group by s.oid
+        """.formatted(
+            stats ? "coalesce(max(st.apply_error_count), 0), coalesce(max(st.sync_error_count), 0)"
+                : "-1::bigint, -1::bigint",
+            stats ? "left join pg_catalog.pg_stat_subscription_stats st on st.subid = s.oid" : ""))) {
       ps.setString(1, subscription);
       try (var rs = ps.executeQuery()) {
-        rs.next();
-        return new Progress(rs.getInt(1), rs.getInt(2), rs.getLong(3), rs.getLong(4),
-            rs.getBoolean(5));
+        if (!rs.next()) {
+          return new Progress(0, 0, 0, List.of(), 0, 0, false);
+        }
+        var notSynced = rs.getArray(4) == null ? List.<String>of()
+            : List.of((String[]) rs.getArray(4).getArray());
+        return new Progress(rs.getInt(1), rs.getInt(2), rs.getInt(3), notSynced, rs.getLong(5),
+            rs.getLong(6), rs.getBoolean(7));
       }
     }
   }

@@ -142,25 +142,8 @@ public final class Decider {
         "running the pre-flight checks", generation, now);
   }
 
+  /** A deep copy: the cached resource's status must never change under the informer. */
   private static PgMigrationStatus copy(PgMigrationStatus s) {
-    var c = new PgMigrationStatus();
-    if (s == null) {
-      return c;
-    }
-    c.setPhase(s.getPhase());
-    c.setMethod(s.getMethod());
-    c.setObservedGeneration(s.getObservedGeneration());
-    c.setValidatedGeneration(s.getValidatedGeneration());
-    c.setRestartToken(s.getRestartToken());
-    c.setTargetMajorVersion(s.getTargetMajorVersion());
-    c.setMessage(s.getMessage());
-    c.setProgress(s.getProgress());
-    c.setLag(s.getLag());
-    c.setStartedAt(s.getStartedAt());
-    c.setCompletedAt(s.getCompletedAt());
-    c.setChecks(new ArrayList<>(s.getChecks()));
-    c.setDatabases(new ArrayList<>(s.getDatabases()));
-    c.setConditions(new ArrayList<>(s.getConditions()));
-    return c;
+    return s == null ? new PgMigrationStatus() : s.copy();
   }
 }

@@ -51,7 +51,7 @@ final class DumpStep {
     if (!prepareTarget(m, status, now, events)) {
       return events;
     }
-    var plan = runPods(m, status, status.getDatabases(), pods, false, now, events);
+    var plan = runPods(m, status, status.getDatabases(), pods, DumpPods.Kind.DATA, now, events);
     if (plan == null) {
       return events;
     }
@@ -102,21 +102,20 @@ final class DumpStep {
   }
 
   /**
-   * Plans and creates the copy Pods of the given databases (data, or schema only); returns the
-   * plan, or null when the migration failed on the way.
+   * Plans and creates the copy Pods of the given databases (data, or one of the schema passes);
+   * returns the plan, or null when the migration failed on the way.
    */
   DumpPlanner.Plan runPods(PgMigration m, PgMigrationStatus status, List<DatabaseStatus> subset,
-      List<Pod> pods, boolean schemaOnly, Instant now, List<Event> events) {
+      List<Pod> pods, DumpPods.Kind kind, Instant now, List<Event> events) {
     var namespace = m.getMetadata().getNamespace();
     var generation = m.getMetadata().getGeneration();
     var spec = m.getSpec();
-    var kind = schemaOnly ? "schema" : "data";
     Map<String, List<DumpPlanner.PodView>> byDatabase = new HashMap<>();
     for (var pod : pods) {
       var labels = pod.getMetadata().getLabels();
       var annotations = pod.getMetadata().getAnnotations();
       if (annotations == null || annotations.get(DumpPods.DATABASE) == null
-          || !kind.equals(labels.getOrDefault(DumpPods.KIND, "data"))) {
+          || kind != DumpPods.Kind.ofLabel(labels.get(DumpPods.KIND))) {
         continue;
       }
       byDatabase.computeIfAbsent(annotations.get(DumpPods.DATABASE), k -> new ArrayList<>())
@@ -135,7 +134,7 @@ final class DumpStep {
         db.setPod(name);
         continue;
       }
-      if (c.attempt() > 1 && db.isCreatedOnTarget()) {
+      if (c.attempt() > 1 && db.isCreatedOnTarget() && kind != DumpPods.Kind.POST_DATA) {
         // a failed attempt leaves objects behind that make the next restore fail: start over
         // from an empty database, which is only allowed because the operator created it
         try {
@@ -153,7 +152,7 @@ final class DumpStep {
         }
       }
       var pod = DumpPods.build(new DumpPods.Request(m, c.database(), c.attempt(), image,
-          spec.getDump().jobsOrDefault(), spec.getRoles().isMigrate(), schemaOnly));
+          spec.getDump().jobsOrDefault(), spec.getRoles().isMigrate(), kind));
       try {
         client.pods().inNamespace(namespace).resource(pod).create();
       } catch (KubernetesClientException e) {

@@ -7,6 +7,7 @@ import io.pgmigrate.operator.api.Phase;
 import io.pgmigrate.operator.api.PgMigration;
 import io.pgmigrate.operator.api.PgMigrationStatus;
 import io.pgmigrate.operator.checks.Bytes;
+import io.pgmigrate.operator.dump.DumpPods;
 import io.pgmigrate.operator.postgres.Interrupts;
 import io.pgmigrate.operator.postgres.ConnectionSpec;
 import io.pgmigrate.operator.postgres.Conninfo;
@@ -62,10 +63,11 @@ final class ReplicationStep {
     var source = logins[0].spec();
     var target = logins[1].spec();
 
-    // 1. the schema, by a schema-only dump Pod per database
+    // 1. what the rows need of the schema, by a schema Pod per database (pre-data, primary keys
+    // and replica identity indexes); the rest comes after the initial copy (step 3)
     var pending = status.getDatabases().stream().filter(d -> !d.isSchemaCopied()).toList();
     if (!pending.isEmpty()) {
-      var plan = pods.runPods(m, status, pending, allPods, true, now, events);
+      var plan = pods.runPods(m, status, pending, allPods, DumpPods.Kind.SCHEMA, now, events);
       if (plan == null) {
         cleanup(m, status, events);
         return new Result(events, null);
@@ -92,6 +94,8 @@ final class ReplicationStep {
     // 2. replication objects and progress, per database whose schema is there
     long totalLag = 0;
     int replicating = 0;
+    boolean recorded = false;
+    var indexing = new ArrayList<DatabaseStatus>();
     var spec = m.getSpec();
     long maxRetained = spec.getReplication().maxRetainedWalBytesValue();
     long caughtUp = caughtUpBytes(spec.getReplication().getCaughtUpLagBytes());
@@ -100,7 +104,8 @@ final class ReplicationStep {
         if (!db.isSchemaCopied()) {
           continue;
         }
-        if ("Done".equals(db.getPhase())) {
+        if ("Done".equals(db.getPhase()) || db.getCutoverStep() != null) {
+          // done, or its cutover is removing replication: never set it up again
           replicating++;
           continue;
         }
@@ -109,8 +114,17 @@ final class ReplicationStep {
         var t = target.withDatabase(db.getName());
         Replication.SlotState slot;
         try (var src = connector.open(s)) {
-          var created = ensureSource(src, names, spec.getReplication().isReplicaIdentityFull(),
-              s.sslMode().verifiesCertificate(), db);
+          if (spec.getReplication().isReplicaIdentityFull()
+              && db.getReplicaIdentityChanges() == null) {
+            // what we are about to change on the source is in status before we change it, so
+            // that whatever happens next, it is put back
+            db.setReplicaIdentityChanges(Replication.tablesWithoutIdentity(src));
+            db.setMessage("recorded " + db.getReplicaIdentityChanges().size() + " table(s) to set"
+                + " to REPLICA IDENTITY FULL while replicating");
+            recorded = true;
+            continue;
+          }
+          var created = ensureSource(src, names, s.sslMode().verifiesCertificate(), db);
           if (created != null) {
             events.add(new Event(false, "ReplicationStarted", created));
           }
@@ -134,18 +148,39 @@ final class ReplicationStep {
                   + "); the slot was dropped to protect the source's disk", now, events);
           return new Result(events, null);
         }
+        boolean progressed = db.getTablesSynced() != null
+            && progress.tablesSynced() > db.getTablesSynced();
         db.setTablesTotal(progress.tablesTotal());
-        db.setTablesSynced(progress.tablesReady());
+        db.setTablesSynced(progress.tablesSynced());
         db.setLagBytes(slot.lagBytes());
         totalLag += slot.lagBytes();
-        var errors = progress.applyErrors() + progress.syncErrors() > 0
-            ? "; the subscription reported " + (progress.applyErrors() + progress.syncErrors())
-                + " error(s) so far (see the target's log)"
-            : "";
-        if (progress.tablesReady() < progress.tablesTotal()) {
+        boolean copying = progress.tablesSynced() < progress.tablesTotal();
+        if (ErrorWatch.persistent(db, progress.errors(), progressed, now)) {
+          var failure = copying ? initialCopyFailed(db, progress) : applyFailed(db, progress);
+          db.setPhase("Failed");
+          db.setMessage(failure[1]);
+          failAndClean(m, status, failure[0], db.getName() + ": " + failure[1], now, events);
+          return new Result(events, null);
+        }
+        var errors = !ErrorWatch.failing(db) ? ""
+            : "; the subscription keeps failing (" + progress.errors() + " error(s) so far;"
+                + " PostgreSQL records why only in the target server's log)";
+        if (copying) {
           db.setPhase("Copying");
-          db.setMessage("initial copy: " + progress.tablesReady() + "/" + progress.tablesTotal()
-              + " tables ready" + errors);
+          db.setMessage("initial copy: " + progress.tablesSynced() + "/" + progress.tablesTotal()
+              + " tables synchronised" + errors
+              + (progress.notSynced().isEmpty() ? ""
+                  : "; not yet: " + String.join(", ", progress.notSynced())));
+        } else if (!db.isPostDataCopied()) {
+          // every table is synchronised: the rest of the schema once the apply worker has
+          // taken every table over, so a foreign key is checked against consistent rows
+          db.setPhase("Indexing");
+          db.setMessage(progress.tablesReady() < progress.tablesTotal()
+              ? "initial copy done; waiting for the apply worker to take over every table"
+              : "building indexes and constraints on the copied tables");
+          if (progress.tablesReady() == progress.tablesTotal()) {
+            indexing.add(db);
+          }
         } else if (db.getCutoverLsn() != null) {
           db.setPhase("CuttingOver");
           db.setMessage("cutover: waiting until the target confirmed source LSN "
@@ -166,6 +201,37 @@ final class ReplicationStep {
       }
       // a server down for a moment should not end a migration: report it and look again
       status.setMessage("replication: " + e.getMessage() + " (retrying)");
+      return new Result(events, COPY_POLL);
+    }
+    if (recorded) {
+      // the record must reach the API server before the source is changed
+      return new Result(events, Decider.NOW);
+    }
+
+    // 3. the rest of the schema, by a post-data Pod per database whose tables are all ready
+    if (!indexing.isEmpty()) {
+      var plan = pods.runPods(m, status, indexing, allPods, DumpPods.Kind.POST_DATA, now, events);
+      if (plan == null) {
+        cleanup(m, status, events);
+        return new Result(events, null);
+      }
+      for (var planned : plan.databases()) {
+        var db = find(status, planned.getName());
+        db.setPod(planned.getPod());
+        if ("Done".equals(planned.getPhase())) {
+          db.setPostDataCopied(true);
+          db.setPhase("Replicating");
+          db.setMessage("indexes and constraints built; replicating");
+        } else if (!"Failed".equals(planned.getPhase())) {
+          db.setMessage("building indexes and constraints: " + planned.getMessage());
+        }
+      }
+      if (plan.failure() != null) {
+        failAndClean(m, status, "SchemaCopyFailed",
+            "building indexes and constraints after the initial copy: " + plan.failure(), now,
+            events);
+        return new Result(events, null);
+      }
       return new Result(events, COPY_POLL);
     }
     int total = status.getDatabases().size();
@@ -189,22 +255,34 @@ final class ReplicationStep {
           + Bytes.human(totalLag));
       return new Result(events, COPY_POLL);
     }
-    if (spec.isKeepReplicating()) {
+    boolean cuttingOver = status.getDatabases().stream().anyMatch(d -> d.getCutoverLsn() != null);
+    if (spec.isKeepReplicating() && !cuttingOver) {
       status.setMessage(total + "/" + total + " database(s) replicating, lag "
           + Bytes.human(totalLag) + "; set keepReplicating: false to cut over");
       return new Result(events, SYNC_POLL);
     }
-    return cutover(m, status, source, target, now, events);
+    return cutover(m, status, source, target, allPods, now, events);
   }
 
+  /** Recorded steps of a database's cutover (DatabaseStatus.cutoverStep). */
+  static final String CONFIRMED = "Confirmed";
+  static final String REPLICATION_REMOVED = "ReplicationRemoved";
+
+  /**
+   * Per database: record a WAL position; once our slot confirmed it, record that; copy the
+   * sequences and remove our replication objects, and record that; then copy what logical
+   * replication does not carry (unlogged tables, large objects) with a Pod. Each step is in
+   * status before the next starts, and each can be repeated, so an operator stopped at any
+   * instant carries on where it was, and never re-creates what it removed.
+   */
   private Result cutover(PgMigration m, PgMigrationStatus status, ConnectionSpec source,
-      ConnectionSpec target, Instant now, List<Event> events) {
+      ConnectionSpec target, List<Pod> allPods, Instant now, List<Event> events) {
     var generation = m.getMetadata().getGeneration();
+    var extras = new ArrayList<DatabaseStatus>();
+    boolean recorded = false;
     try {
-      int done = 0;
       for (var db : status.getDatabases()) {
         if ("Done".equals(db.getPhase())) {
-          done++;
           continue;
         }
         var names = ReplicationNames.of(m.getMetadata().getUid(), db.getName());
@@ -218,60 +296,104 @@ final class ReplicationStep {
                 + db.getCutoverLsn()));
             continue;
           }
-          if (!Replication.confirmed(src, names.slot(), db.getCutoverLsn())) {
+          if (db.getCutoverStep() == null) {
+            if (Replication.confirmed(src, names.slot(), db.getCutoverLsn())) {
+              db.setCutoverStep(CONFIRMED);
+              db.setMessage("cutover: the target confirmed source LSN " + db.getCutoverLsn()
+                  + "; removing replication");
+              recorded = true;
+            }
             continue;
           }
-          // everything up to the cutover position is on the target: sequences, then teardown
-          int sequences = 0;
-          try (var dst = connector.open(target.withDatabase(db.getName()))) {
-            for (var seq : Replication.sequences(src)) {
-              Replication.setSequence(dst, (String) seq[0], (Long) seq[1]);
-              sequences++;
+          if (CONFIRMED.equals(db.getCutoverStep())) {
+            // everything up to the cutover position is on the target: sequences, then teardown
+            int sequences = 0;
+            try (var dst = connector.open(target.withDatabase(db.getName()))) {
+              for (var seq : Replication.sequences(src)) {
+                Replication.setSequence(dst, (String) seq[0], (Long) seq[1]);
+                sequences++;
+              }
+              Replication.dropSubscription(dst, names.subscription());
             }
-            Replication.dropSubscription(dst, names.subscription());
+            Replication.dropSlot(src, names.slot());
+            Replication.dropPublication(src, names.publication());
+            restoreReplicaIdentities(src, db);
+            db.setCutoverStep(REPLICATION_REMOVED);
+            db.setLagBytes(0L);
+            db.setMessage("cut over at LSN " + db.getCutoverLsn() + "; " + sequences
+                + " sequence(s) copied; replication objects removed");
+            recorded = true;
+            continue;
           }
-          Replication.dropSlot(src, names.slot());
-          Replication.dropPublication(src, names.publication());
-          db.setPhase("Done");
-          db.setLagBytes(0L);
-          db.setMessage("cut over at LSN " + db.getCutoverLsn() + "; " + sequences
-              + " sequence(s) copied; replication objects removed");
-          done++;
+          if (Replication.hasUnreplicatedData(src)) {
+            extras.add(db);
+          } else {
+            db.setPhase("Done");
+          }
         }
       }
-      int total = status.getDatabases().size();
-      status.setProgress(done + "/" + total);
-      if (done < total) {
-        status.setMessage("cutting over: " + done + "/" + total + " database(s) done");
-        return new Result(events, CUTOVER_POLL);
-      }
-      status.setLag(null);
-      DumpStep.succeed(status, total + " database(s) cut over; the target has every change up to"
-          + " the cutover and no replication object of ours is left", generation, now, events);
-      return new Result(events, null);
     } catch (SQLException e) {
       Interrupts.rethrowIfInterrupted(e);
       status.setMessage("cutover: " + e.getMessage() + " (retrying)");
       return new Result(events, COPY_POLL);
     }
+    if (recorded) {
+      return new Result(events, Decider.NOW);
+    }
+    if (!extras.isEmpty()) {
+      var plan = pods.runPods(m, status, extras, allPods, DumpPods.Kind.CUTOVER, now, events);
+      if (plan == null) {
+        return new Result(events, null);
+      }
+      for (var planned : plan.databases()) {
+        var db = find(status, planned.getName());
+        db.setPod(planned.getPod());
+        if ("Done".equals(planned.getPhase())) {
+          db.setPhase("Done");
+          db.setMessage("cut over at LSN " + db.getCutoverLsn() + "; replication objects removed;"
+              + " unlogged tables and large objects copied");
+        } else if (!"Failed".equals(planned.getPhase())) {
+          db.setMessage("cut over at LSN " + db.getCutoverLsn() + "; replication objects removed;"
+              + " copying unlogged tables and large objects: " + planned.getMessage());
+        }
+      }
+      if (plan.failure() != null) {
+        DumpStep.fail(status, "CutoverFailed", "copying unlogged tables and large objects at the"
+            + " cutover: " + plan.failure() + "; replication was already removed: the target"
+            + " has every other change, copy these by hand or start over", generation, now,
+            events);
+        return new Result(events, null);
+      }
+    }
+    int total = status.getDatabases().size();
+    long done = status.getDatabases().stream().filter(d -> "Done".equals(d.getPhase())).count();
+    status.setProgress(done + "/" + total);
+    if (done < total) {
+      status.setMessage("cutting over: " + done + "/" + total + " database(s) done");
+      return new Result(events, CUTOVER_POLL);
+    }
+    status.setLag(null);
+    DumpStep.succeed(status, total + " database(s) cut over; the target has every change up to"
+        + " the cutover and no replication object of ours is left", generation, now, events);
+    return new Result(events, null);
   }
 
   /** Publication and slot on the source; returns a description when it created them. */
   private String ensureSource(java.sql.Connection src, ReplicationNames names,
-      boolean replicaIdentityFull, boolean verifyRequested, DatabaseStatus db)
-      throws SQLException {
+      boolean verifyRequested, DatabaseStatus db) throws SQLException {
     boolean superuser = isSuperuser(src);
     var full = new ArrayList<String>();
-    if (replicaIdentityFull
-        && !Replication.slot(src, names.slot()).exists()) {
-      for (var t : Replication.tablesWithoutIdentity(src)) {
-        Replication.setReplicaIdentityFull(src, t[0], t[1]);
-        full.add(t[0] + "." + t[1]);
+    if (db.getReplicaIdentityChanges() != null && !Replication.publicationExists(src,
+        names.publication())) {
+      // before the publication exists: UPDATE and DELETE on these tables fail once it does
+      for (var change : db.getReplicaIdentityChanges()) {
+        Replication.setReplicaIdentityFull(src, change.getTable());
+        full.add(change.getTable());
       }
     }
     boolean publication = Replication.ensurePublication(src, names.publication(), !superuser);
     boolean slot = Replication.ensureSlot(src, names.slot());
-    if (!publication && !slot && full.isEmpty()) {
+    if (!publication && !slot) {
       return null;
     }
     return db.getName() + ": publication " + names.publication() + ", slot " + names.slot()
@@ -279,7 +401,43 @@ final class ReplicationStep {
         + (!verifyRequested ? ""
             : "; the subscription connects with sslmode=require: the operator cannot place the"
                 + " CA certificate on the target server")
-        + (full.isEmpty() ? "" : "; REPLICA IDENTITY FULL set on " + String.join(", ", full));
+        + (full.isEmpty() ? "" : "; REPLICA IDENTITY FULL set on " + full.size()
+            + " table(s) without key until replication ends: " + abbreviate(full));
+  }
+
+  /** The first ten names, and how many more. */
+  static String abbreviate(List<String> names) {
+    return names.size() <= 10 ? String.join(", ", names)
+        : String.join(", ", names.subList(0, 10)) + " and " + (names.size() - 10) + " more";
+  }
+
+  /** Reason and message when a table's initial copy keeps failing. */
+  private static String[] initialCopyFailed(DatabaseStatus db, Replication.Progress progress) {
+    return new String[] {"InitialCopyFailed",
+        "the initial copy of " + (progress.notSynced().isEmpty() ? "some tables"
+            : String.join(", ", progress.notSynced()))
+            + " kept failing for " + ErrorWatch.LIMIT.toSeconds() + " s (" + progress.errors()
+            + " error(s)). PostgreSQL records the reason only in the target server's log (look"
+            + " for \"logical replication table synchronization worker\"); usual causes: a"
+            + " constraint, trigger or column type on the target table that the source's rows"
+            + " do not fit, a table missing on the target, or no free replication slot on the"
+            + " source for the table sync workers (max_replication_slots, which the"
+            + " source.replicationSlots check counts). Remedy: fix the target table (or"
+            + " the rows on the source), then start over (a new value of the annotation"
+            + " pgmigrate.io/restart); the replication objects of this attempt were removed"};
+  }
+
+  /** Reason and message when applying changes keeps failing. */
+  private static String[] applyFailed(DatabaseStatus db, Replication.Progress progress) {
+    return new String[] {"ApplyFailed",
+        "applying the source's changes kept failing for " + ErrorWatch.LIMIT.toSeconds()
+            + " s (" + progress.errors() + " error(s)). PostgreSQL records the reason only in"
+            + " the target server's log (look for \"logical replication apply worker\");"
+            + " usual causes: a schema change on the source (logical replication carries no"
+            + " DDL: apply it to the target too), or a row on the target that conflicts with"
+            + " the source's (a duplicate key). Remedy: fix the target, then start over (a new"
+            + " value of the annotation pgmigrate.io/restart); the replication objects of this"
+            + " attempt were removed"};
   }
 
   /** Drops our subscriptions, slots and publications on both servers; best effort. */
@@ -306,6 +464,7 @@ final class ReplicationStep {
       try (var src = connector.open(logins[0].spec().withDatabase(db.getName()))) {
         Replication.dropSlot(src, names.slot());
         Replication.dropPublication(src, names.publication());
+        restoreReplicaIdentities(src, db);
       } catch (SQLException e) {
         Interrupts.rethrowIfInterrupted(e);
         problems.add("slot " + names.slot() + " / publication " + names.publication()
@@ -343,6 +502,17 @@ final class ReplicationStep {
     Conditions.set(status.getConditions(), Conditions.REPLICATION_REMOVED, "False",
         "CleanupPending", "still to remove: " + String.join("; ", problems), generation, now);
     return CLEANUP_RETRY;
+  }
+
+  /** After our publication is gone: every table we set to FULL gets its own identity back. */
+  private static void restoreReplicaIdentities(java.sql.Connection src, DatabaseStatus db)
+      throws SQLException {
+    if (db.getReplicaIdentityChanges() == null) {
+      return;
+    }
+    for (var change : db.getReplicaIdentityChanges()) {
+      Replication.restoreReplicaIdentity(src, change);
+    }
   }
 
   private static DatabaseStatus find(PgMigrationStatus status, String name) {

@@ -30,6 +30,94 @@ export DST_SESSION
 read -r -a restore_flags <<< "${RESTORE_FLAGS:-}"
 read -r -a dump_flags <<< "${DUMP_FLAGS:-}"
 
+# SCHEMA_PASS=cutover (the continuous method, once the target confirmed the cutover position
+# and replication is removed): what logical replication does not carry. Unlogged tables are
+# emptied and copied; large objects (with their comments and privileges) are dropped where a
+# previous attempt left them and restored. Repeatable.
+if [ "${SCHEMA_PASS:-}" = cutover ]; then
+  work=$(mktemp -d /tmp/cutover.XXXXXX)
+  PGCLIENTENCODING=$(src psql -XAtq -c "SHOW server_encoding")
+  export PGCLIENTENCODING
+  generated=""
+  if [ "$(src psql -XAtq -c "SHOW server_version_num")" -ge 120000 ]; then
+    generated="AND a.attgenerated = ''"
+  fi
+  # name and columns (stored ones only) of each unlogged table, NUL-separated
+  readarray -d '' -t unlogged < <(src psql -XAtq -v ON_ERROR_STOP=1 -z -0 -v generated="$generated" <<'SQL'
+SELECT pg_catalog.format('%I.%I', n.nspname, c.relname),
+       pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum)
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid
+ WHERE c.relkind = 'r' AND c.relpersistence = 'u'
+   AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
+   AND a.attnum > 0 AND NOT a.attisdropped :generated
+ GROUP BY n.nspname, c.relname;
+SQL
+  )
+  for ((i = 0; i + 1 < ${#unlogged[@]}; i += 2)); do
+    table="${unlogged[i]}"
+    columns="${unlogged[i + 1]}"
+    src psql -XAtq -v ON_ERROR_STOP=1 -c "COPY $table ($columns) TO STDOUT" \
+      | dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" -c "BEGIN" \
+          -c "TRUNCATE ONLY $table" -c "COPY $table ($columns) FROM STDIN" -c "COMMIT"
+    echo "copied unlogged table $table"
+  done
+  if [ "$(src psql -XAtq -c "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_largeobject_metadata)")" = t ]; then
+    src pg_dump --format=custom --compress=0 --data-only --blobs --exclude-table-data='*.*' \
+      --file="$work/lo.dump"
+    # the archive holds sequence values too: the cutover sets those itself
+    pg_restore --list "$work/lo.dump" | grep -v ' SEQUENCE SET ' > "$work/lo.list" || true
+    dst pg_restore --exit-on-error "${restore_flags[@]}" --clean --if-exists \
+      --use-list="$work/lo.list" --dbname="$DST_DBNAME" "$work/lo.dump"
+    echo "copied large objects"
+  fi
+  rm -rf "$work"
+  echo "done"
+  exit 0
+fi
+
+# SCHEMA_PASS (the continuous method's schema, around the subscription's initial copy):
+#   pre:  pre-data (types, tables, functions, ...) and what replication needs to find rows on the
+#         target: primary keys and replica identity indexes;
+#   post: the rest of post-data once every table is synchronised (other indexes, constraints
+#         that the source's own rows may violate, such as NOT VALID ones, foreign keys,
+#         triggers, rules, materialized views' contents); repeatable (--clean --if-exists).
+# Large objects are not part of either: the cutover copies them.
+if [ -n "${SCHEMA_PASS:-}" ]; then
+  work=$(mktemp -d /tmp/schema.XXXXXX)
+  src pg_dump --format=custom --compress=0 --section=pre-data --section=post-data --no-blobs \
+    --file="$work/schema.dump"
+  pg_restore --list "$work/schema.dump" > "$work/all.list"
+  # "catalog oid" of the identity constraints and indexes, as the archive's list names them
+  src psql -XAtq -v ON_ERROR_STOP=1 > "$work/identity" <<'SQL'
+SELECT '2606 ' || c.oid FROM pg_catalog.pg_constraint c
+  JOIN pg_catalog.pg_index i ON i.indexrelid = c.conindid
+ WHERE c.contype = 'p' OR i.indisreplident
+UNION ALL
+SELECT '1259 ' || i.indexrelid FROM pg_catalog.pg_index i WHERE i.indisreplident;
+SQL
+  # list lines: "dumpId; catalog oid TYPE schema name owner"; ';' starts a comment
+  awk 'NR == FNR { ids[$0] = 1; next } /^[^;]/ && (($2 " " $3) in ids)' \
+    "$work/identity" "$work/all.list" > "$work/identity.list"
+  if [ "$SCHEMA_PASS" = pre ]; then
+    echo "copying the schema before the initial copy: pre-data, $(wc -l < "$work/identity.list") primary key(s) and replica identity index(es)"
+    dst pg_restore --exit-on-error "${restore_flags[@]}" --section=pre-data \
+      --dbname="$DST_DBNAME" "$work/schema.dump"
+    dst pg_restore --exit-on-error "${restore_flags[@]}" --use-list="$work/identity.list" \
+      --dbname="$DST_DBNAME" "$work/schema.dump"
+  else
+    awk 'NR == FNR { ids[$0] = 1; next } /^[^;]/ && (($2 " " $3) in ids) { next } { print }' \
+      "$work/identity" "$work/all.list" > "$work/rest.list"
+    echo "copying the rest of the schema after the initial copy: indexes, constraints, triggers"
+    dst pg_restore --exit-on-error "${restore_flags[@]}" --section=post-data --clean --if-exists \
+      --use-list="$work/rest.list" --dbname="$DST_DBNAME" "$work/schema.dump"
+  fi
+  rm -rf "$work"
+  echo "done"
+  exit 0
+fi
+
 if [ "$JOBS" -le 1 ]; then
   echo "copying database with 1 job: pg_dump | pg_restore"
   # no compression: the archive only crosses a pipe, and compressing it halves the throughput

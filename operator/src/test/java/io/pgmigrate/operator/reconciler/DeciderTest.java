@@ -92,6 +92,23 @@ class DeciderTest {
   }
 
   @Test
+  void theDecidedStatusSharesNoObjectWithTheCachedResource() {
+    var m = apply(migration(1), Decider.decide(migration(1), null, T0));
+    m = apply(m, Decider.decide(m, passing(), T0));
+    var next = Decider.decide(m, null, T1).status();
+    // what a step does to the new status (in place) must show as a change against the cache
+    next.getDatabases().get(0).setPhase("SchemaCopy");
+    next.getDatabases().get(0).setSchemaCopied(true);
+    next.getConditions().get(0).setMessage("changed");
+    next.getChecks().get(0).setMessage("changed");
+    assertThat(m.getStatus().getDatabases().get(0).getPhase()).isEqualTo("Pending");
+    assertThat(m.getStatus().getDatabases().get(0).getSchemaCopied()).isNull();
+    assertThat(m.getStatus().getConditions().get(0).getMessage()).isNotEqualTo("changed");
+    assertThat(m.getStatus().getChecks().get(0).getMessage()).isNotEqualTo("changed");
+    assertThat(next).isNotEqualTo(m.getStatus());
+  }
+
+  @Test
   void failedStaysFailedWithoutChangeAndRestartsOnNewGeneration() {
     var m = apply(migration(1), Decider.decide(migration(1), null, T0));
     m = apply(m, Decider.decide(m, failing(), T0));
