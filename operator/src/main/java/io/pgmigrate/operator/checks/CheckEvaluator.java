@@ -432,12 +432,11 @@ public final class CheckEvaluator {
     if (tables.isEmpty()) {
       return passed("source.unloggedTables", "no unlogged tables");
     }
-    return warning(
+    return passed(
         "source.unloggedTables",
-        tables.size() + " unlogged table(s) are not carried by logical replication and arrive"
-            + " empty: " + list(tables),
-        "ALTER TABLE ... SET LOGGED on the source before the migration, or copy them yourself"
-            + " after the cutover.");
+        tables.size() + " unlogged table(s) are not carried by logical replication: the cutover"
+            + " copies them once replication has ended (until then they are empty on the"
+            + " target): " + list(tables));
   }
 
   static CheckResult walRetention(PgMigrationSpec spec, ServerInfo src) {
@@ -477,11 +476,10 @@ public final class CheckEvaluator {
       return passed(
           "source.largeObjects", "large objects are copied by the dump (" + list(found) + ")");
     }
-    return warning(
+    return passed(
         "source.largeObjects",
-        "large objects are not carried by logical replication (" + list(found) + ")",
-        "Use method: dump, or copy them after the cutover; changes to them after the initial"
-            + " copy would be lost.");
+        "large objects are not carried by logical replication: the cutover copies them once"
+            + " replication has ended (until then the target has none) (" + list(found) + ")");
   }
 
   static CheckResult extensions(
