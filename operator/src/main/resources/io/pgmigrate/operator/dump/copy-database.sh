@@ -88,7 +88,10 @@ if [ -n "${SCHEMA_PASS:-}" ]; then
   work=$(mktemp -d /tmp/schema.XXXXXX)
   src pg_dump --format=custom --compress=0 --section=pre-data --section=post-data --no-blobs \
     --file="$work/schema.dump"
-  pg_restore --list "$work/schema.dump" > "$work/all.list"
+  # the publications of continuous migrations (ours included, once it exists) stay behind: on
+  # the target, a FOR ALL TABLES publication makes UPDATE and DELETE fail on tables without key
+  pg_restore --list "$work/schema.dump" \
+    | awk '!($4 == "PUBLICATION" && $6 ~ /^pgmigrate_/)' > "$work/all.list"
   # "catalog oid" of the identity constraints and indexes, as the archive's list names them
   src psql -XAtq -v ON_ERROR_STOP=1 > "$work/identity" <<'SQL'
 SELECT '2606 ' || c.oid FROM pg_catalog.pg_constraint c
@@ -103,7 +106,7 @@ SQL
   if [ "$SCHEMA_PASS" = pre ]; then
     echo "copying the schema before the initial copy: pre-data, $(wc -l < "$work/identity.list") primary key(s) and replica identity index(es)"
     dst pg_restore --exit-on-error "${restore_flags[@]}" --section=pre-data \
-      --dbname="$DST_DBNAME" "$work/schema.dump"
+      --use-list="$work/all.list" --dbname="$DST_DBNAME" "$work/schema.dump"
     dst pg_restore --exit-on-error "${restore_flags[@]}" --use-list="$work/identity.list" \
       --dbname="$DST_DBNAME" "$work/schema.dump"
   else
