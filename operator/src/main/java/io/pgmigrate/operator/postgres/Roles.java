@@ -196,9 +196,7 @@ public final class Roles {
         withoutPassword.add(role.name());
       }
       for (var setting : role.settings()) {
-        int eq = setting.indexOf('=');
-        Sql.utility(target, "select pg_catalog.format('ALTER ROLE %I SET %I = %L', ?::text, ?::text, ?::text)",
-            role.name(), setting.substring(0, eq), setting.substring(eq + 1));
+        ConfigSetting.apply(target, "ALTER ROLE %I", List.of(role.name()), setting);
       }
       created.add(role.name());
     }
