@@ -3,15 +3,16 @@ package io.pgmigrate.operator.postgres;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
 /**
- * Copies roles from the source to the target: attributes, connection limits, per-role settings,
- * memberships, and password hashes when the source login may read them. Roles that already
- * exist on the target are left as they are (they may belong to the target's platform); only
- * missing memberships are added to them.
+ * Copies roles from the source to the target: attributes, connection limits, per-role settings
+ * (also those in one database), memberships, and password hashes when the source login may read
+ * them. Roles that already exist on the target are left as they are (they may belong to the
+ * target's platform); only missing memberships are added to them.
  */
 public final class Roles {
 
@@ -29,6 +30,12 @@ public final class Roles {
       String validUntil,
       String passwordHash,
       List<String> settings) {}
+
+  /**
+   * A setting of a role in one database ({@code ALTER ROLE role IN DATABASE database SET ...}),
+   * {@code item} as stored: {@code name=value}.
+   */
+  public record DatabaseSetting(String role, String database, String item) {}
 
   /** A membership: {@code member} is granted {@code role}. */
   public record Membership(String role, String member, boolean adminOption) {}
@@ -104,6 +111,66 @@ public final class Roles {
       }
     }
     return roles;
+  }
+
+  /**
+   * The settings of roles in the given databases (not database-wide ones, setrole 0, nor a
+   * role's settings in every database, setdatabase 0: the joins leave both out), ordered by
+   * database, role and position.
+   */
+  public static List<DatabaseSetting> databaseSettings(Connection c, Collection<String> databases)
+      throws SQLException {
+    var result = new ArrayList<DatabaseSetting>();
+    try (var ps = c.prepareStatement(
+        """
+        select r.rolname, d.datname, cfg.item
+        from pg_catalog.pg_db_role_setting s
+        join pg_catalog.pg_roles r on r.oid = s.setrole
+        join pg_catalog.pg_database d on d.oid = s.setdatabase
+        cross join lateral pg_catalog.unnest(s.setconfig) with ordinality as cfg(item, n)
+        where d.datname = any (?)
+        order by d.datname, r.rolname, cfg.n
+        """)) {
+      ps.setArray(1, c.createArrayOf("text", databases.toArray()));
+      try (var rs = ps.executeQuery()) {
+        while (rs.next()) {
+          result.add(new DatabaseSetting(rs.getString(1), rs.getString(2), rs.getString(3)));
+        }
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Sets each role-in-database setting on the target whose role and database both exist there;
+   * returns how many were set. Setting a value again replaces it, so this is safe to repeat.
+   */
+  public static int applyDatabaseSettings(Connection target, List<DatabaseSetting> settings)
+      throws SQLException {
+    int applied = 0;
+    for (var s : settings) {
+      if (!roleAndDatabaseExist(target, s.role(), s.database())) {
+        continue;
+      }
+      ConfigSetting.apply(target, "ALTER ROLE %I IN DATABASE %I", List.of(s.role(), s.database()),
+          s.item());
+      applied++;
+    }
+    return applied;
+  }
+
+  private static boolean roleAndDatabaseExist(Connection c, String role, String database)
+      throws SQLException {
+    try (var ps = c.prepareStatement(
+        "select exists (select 1 from pg_catalog.pg_roles where rolname = ?)"
+            + " and exists (select 1 from pg_catalog.pg_database where datname = ?)")) {
+      ps.setString(1, role);
+      ps.setString(2, database);
+      try (var rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
+    }
   }
 
   /** Memberships among the given roles. */
@@ -196,9 +263,7 @@ public final class Roles {
         withoutPassword.add(role.name());
       }
       for (var setting : role.settings()) {
-        int eq = setting.indexOf('=');
-        Sql.utility(target, "select pg_catalog.format('ALTER ROLE %I SET %I = %L', ?::text, ?::text, ?::text)",
-            role.name(), setting.substring(0, eq), setting.substring(eq + 1));
+        ConfigSetting.apply(target, "ALTER ROLE %I", List.of(role.name()), setting);
       }
       created.add(role.name());
     }

@@ -44,4 +44,20 @@ public final class Sql {
       st.execute(statement);
     }
   }
+
+  /**
+   * Runs the utility statement that pg_catalog.format() builds from {@code pattern} (placeholders
+   * %I and %L only; no quote characters) and {@code values}, one bound text parameter each.
+   */
+  public static void format(Connection c, String pattern, String... values) throws SQLException {
+    if (pattern.indexOf('\'') >= 0 || pattern.indexOf('\\') >= 0) {
+      // the pattern is a literal in the query text: only placeholders may carry quotes
+      throw new IllegalArgumentException("a format pattern cannot contain quotes: " + pattern);
+    }
+    var placeholders = new StringBuilder();
+    for (int i = 0; i < values.length; i++) {
+      placeholders.append(", ?::text");
+    }
+    utility(c, "select pg_catalog.format('" + pattern + "'" + placeholders + ")", values);
+  }
 }

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 /** Readies the target before data arrives: roles first, then the databases. Safe to repeat. */
 public final class TargetPreparation {
@@ -16,11 +17,12 @@ public final class TargetPreparation {
   }
 
   /** What preparing did: a summary for status, and the databases it created. */
-  public record Result(String summary, java.util.Set<String> createdDatabases) {}
+  public record Result(String summary, Set<String> createdDatabases) {}
 
   /**
    * Copies roles (unless {@code migrateRoles} is false) and creates each missing database with
-   * the source's encoding, locale and owner.
+   * the source's encoding, locale, owner, settings, comment and privileges; then the copied
+   * roles' settings in those databases.
    */
   public Result prepare(
       ConnectionSpec source, ConnectionSpec target, List<String> databases, boolean migrateRoles,
@@ -28,38 +30,62 @@ public final class TargetPreparation {
     var summary = new ArrayList<String>();
     try (var src = connector.open(source);
         var dst = connector.open(target)) {
+      List<String> copiedRoles = List.of();
       if (migrateRoles) {
         // the source login is copied too: it often owns the objects being restored
         var roles = Roles.read(src, new HashSet<>(excludeRoles));
         var names = new HashSet<String>();
         roles.forEach(r -> names.add(r.name()));
         var result = Roles.apply(dst, roles, Roles.memberships(src, names));
+        copiedRoles = result.created();
         summary.add(result.summary());
       } else {
         summary.add("roles not copied (roles.migrate is false)");
       }
-      var created = new java.util.TreeSet<String>();
+      var created = new TreeSet<String>();
+      var missingGrantees = new ArrayList<String>();
       for (var db : databases) {
-        if (Databases.createIfMissing(dst, Databases.definition(src, db))) {
+        var creation = Databases.createIfMissing(dst, Databases.definition(src, db));
+        if (creation.created()) {
           created.add(db);
+        }
+        if (!creation.missingGrantees().isEmpty()) {
+          missingGrantees.add(db + " (" + String.join(", ", creation.missingGrantees()) + ")");
         }
       }
       summary.add(created.size() + " database(s) created on the target");
+      if (!missingGrantees.isEmpty()) {
+        summary.add("database privileges not granted to roles missing on the target: "
+            + String.join("; ", missingGrantees));
+      }
+      // only for roles created here: a role that already existed belongs to the target's users
+      var copied = new HashSet<>(copiedRoles);
+      var settings = Roles.databaseSettings(src, databases).stream()
+          .filter(s -> copied.contains(s.role()))
+          .toList();
+      int applied = Roles.applyDatabaseSettings(dst, settings);
+      if (applied > 0) {
+        summary.add(applied + " role-in-database setting(s) set");
+      }
       return new Result(String.join("; ", summary), created);
     }
   }
 
   /**
    * Drops a database the operator created, with whatever a failed attempt left in it, and
-   * creates it again empty, so the next attempt starts clean.
+   * creates it again empty, so the next attempt starts clean: with the source's database
+   * properties, and the role-in-database settings it had on the target (DROP DATABASE removes
+   * them, and which roles were copied is known only to {@link #prepare}).
    */
   public void recreate(ConnectionSpec source, ConnectionSpec target, String database)
       throws SQLException {
     try (var src = connector.open(source);
         var dst = connector.open(target)) {
       var definition = Databases.definition(src, database);
+      var roleSettings = Roles.databaseSettings(dst, List.of(database));
       Databases.drop(dst, database);
       Databases.createIfMissing(dst, definition);
+      Roles.applyDatabaseSettings(dst, roleSettings);
     }
   }
 }
