@@ -15,11 +15,13 @@ import io.pgmigrate.operator.api.Phase;
 import io.pgmigrate.operator.api.PgMigration;
 import io.pgmigrate.operator.dump.DumpPods;
 import io.pgmigrate.operator.postgres.Sql;
+import io.pgmigrate.operator.reconciler.Conditions;
 import io.pgmigrate.operator.testing.Contents;
 import io.pgmigrate.operator.testing.Fixtures;
 import io.pgmigrate.operator.testing.OperatorExtension;
 import io.pgmigrate.operator.testing.PostgresPair;
 import io.pgmigrate.operator.testing.PostgresServer;
+import io.pgmigrate.operator.testing.Writer;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -32,6 +34,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The dump method end to end: the operator on a real API server, dump Pods run by the test
@@ -288,6 +292,119 @@ class DumpMigrationIT {
     assertThat(pod.getSpec().getAutomountServiceAccountToken()).isFalse();
     assertThat(pod.getMetadata().getOwnerReferences()).singleElement()
         .satisfies(o -> assertThat(o.getUid()).isEqualTo(ready.getMetadata().getUid()));
+  }
+
+  @ParameterizedTest(name = "jobs {0}")
+  @ValueSource(ints = {1, 2})
+  void aSourceWrittenToThroughoutTheCopyIsVerifiedAgainstTheDumpsSnapshot(
+      int jobs, OperatorExtension.Env env, PostgresPair.Servers pg) throws Exception {
+    var db = "dump_live_" + jobs;
+    var source = pg.source();
+    source.execute("postgres", "create database " + db);
+    source.execute(db, Writer.TABLE,
+        // over the 1 MiB threshold: with 2 jobs a parallel COPY stream reads it
+        "insert into items (v) select repeat(md5(g::text), 2) from generate_series(1, 20000) g",
+        "create table quiet (id int primary key, body text)",
+        "insert into quiet select g, md5(g::text) from generate_series(1, 500) g");
+    var m = Fixtures.migration(env.client(), env.namespace(), "live-" + jobs, source, pg.target());
+    m.getSpec().setMethod(Method.DUMP);
+    m.getSpec().getDump().setJobs(jobs);
+    m.getSpec().setDatabases(List.of(db));
+    PgMigration done;
+    // inserts, updates and deletes before, during and after the copy, until the verdict: the
+    // source's row counts of items never hold still long enough for a comparison after the copy
+    try (var writer = new Writer(source, db, Duration.ofMinutes(3))) {
+      await().atMost(Duration.ofSeconds(20)).until(() -> writer.statements() > 100);
+      env.client().resource(m).create();
+      done = await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300))
+          .until(() -> get(env, "live-" + jobs), x -> x.getStatus() != null
+              && (x.getStatus().getPhase() == Phase.Ready
+                  || x.getStatus().getPhase() == Phase.Failed));
+    }
+    assertThat(done.getStatus().getPhase()).as(done.getStatus().getMessage())
+        .isEqualTo(Phase.Ready);
+    assertThat(done.getStatus().getMessage()).contains("1 database(s) copied and verified")
+        .contains("in the dump's snapshot");
+    assertThat(done.getStatus().getDatabases().get(0).getMessage())
+        .contains("row counts of every table equal to the source's in the dump's snapshot");
+    // the untouched table is equal; items on the target is the source's at one moment: its ids
+    // form one run (the writer deletes the lowest, inserts above the highest), which ends
+    // before the source's now does
+    var items = "select 'items', count(*) || ' ' || (max(id) - min(id) + 1) || ' ' || max(id)"
+        + " from items";
+    var copied = Contents.query(pg.target(), db, items).get("items").split(" ");
+    var now = Contents.query(source, db, items).get("items").split(" ");
+    assertThat(copied[0]).as("rows of items on the target, and the length of their id run")
+        .isEqualTo(copied[1]);
+    assertThat(Long.parseLong(copied[2])).as("highest id of items on the target, and now")
+        .isLessThan(Long.parseLong(now[2]));
+    var withoutItems = new TreeMap<>(Contents.tables(pg.target(), db));
+    withoutItems.remove("public.items");
+    assertThat(withoutItems).isNotEmpty().isEqualTo(Map.of("public.quiet",
+        Contents.tables(source, db).get("public.quiet")));
+    assertThat(env.client().pods().inNamespace(env.namespace())
+        .withLabel(DumpPods.MIGRATION_UID, done.getMetadata().getUid()).list().getItems())
+        .singleElement().satisfies(p -> assertThat(p.getMetadata().getName()).endsWith("-1"));
+  }
+
+  @ParameterizedTest(name = "jobs {0}")
+  @ValueSource(ints = {1, 2})
+  void rowsTheTargetLosesFailVerificationAtOnceNamingTheTableAndBothCounts(
+      int jobs, OperatorExtension.Env env, PostgresPair.Servers pg) {
+    var db = "dump_lossy_" + jobs;
+    pg.source().execute("postgres", "create database " + db);
+    pg.source().execute(db,
+        // over the 1 MiB threshold: with 2 jobs a parallel COPY stream writes it
+        "create table lossy (id int primary key, v text)",
+        "insert into lossy select g, repeat(md5(g::text), 2) from generate_series(1, 20000) g",
+        "create table kept (id int)",
+        "insert into kept select generate_series(1, 10)");
+    // the target database exists, with an event trigger that gives the table lossy, once the
+    // restore creates it, a trigger dropping every tenth row written to it: the copy works,
+    // and the target holds fewer rows than the snapshot did
+    pg.target().execute("postgres", "create database " + db);
+    pg.target().execute(db,
+        "create function public.drop_tenth() returns trigger language plpgsql as $$"
+            + " begin if new.id % 10 = 0 then return null; end if; return new; end $$",
+        "create function public.lose_rows() returns event_trigger language plpgsql as $$"
+            + " declare r record; begin"
+            + "  for r in select * from pg_catalog.pg_event_trigger_ddl_commands()"
+            + "   where object_identity = 'public.lossy' loop"
+            + "    execute 'create trigger drop_tenth before insert on public.lossy for each row"
+            + " execute function public.drop_tenth()';"
+            + "  end loop;"
+            + " end $$",
+        "create event trigger lose_rows on ddl_command_end when tag in ('CREATE TABLE')"
+            + " execute function public.lose_rows()");
+    var name = "lossy-" + jobs;
+    var m = Fixtures.migration(env.client(), env.namespace(), name, pg.source(), pg.target());
+    m.getSpec().setMethod(Method.DUMP);
+    m.getSpec().getDump().setJobs(jobs);
+    m.getSpec().setDatabases(List.of(db));
+    env.client().resource(m).create();
+
+    var failed = await().atMost(Duration.ofMinutes(2)).until(() -> get(env, name),
+        x -> x.getStatus() != null && x.getStatus().getPhase() == Phase.Failed);
+    var ready = Conditions.get(failed.getStatus().getConditions(), Conditions.READY);
+    assertThat(ready.getReason()).isEqualTo("VerificationFailed");
+    var differs = "\"public\".\"lossy\": 20000 row(s) in the source's snapshot, 18000 on the"
+        + " target";
+    assertThat(failed.getStatus().getMessage())
+        .startsWith("verification failed: database " + db + ": 1 of 2 table(s) differ")
+        .contains(differs).doesNotContain("kept");
+    var status = failed.getStatus().getDatabases().get(0);
+    assertThat(status.getPhase()).isEqualTo("Failed");
+    assertThat(status.getMessage()).contains(differs);
+    assertThat(status.getPod()).endsWith("-1");
+    // a new attempt would lose the same rows: there is none
+    await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> true);
+    assertThat(env.client().pods().inNamespace(env.namespace())
+        .withLabel(DumpPods.MIGRATION_UID, failed.getMetadata().getUid()).list().getItems())
+        .singleElement().satisfies(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Failed"));
+    assertThat(events(env, name)).anySatisfy(e -> {
+      assertThat(e.getReason()).isEqualTo("VerificationFailed");
+      assertThat(e.getType()).isEqualTo("Warning");
+    });
   }
 
   @Test

@@ -14,8 +14,15 @@ import java.util.Map;
  */
 public final class DumpPlanner {
 
-  /** What the reconciler sees of one dump Pod. */
-  public record PodView(String name, int attempt, String phase, String message) {
+  /**
+   * What the reconciler sees of one dump Pod: phase, and for a failed container its exit code
+   * and a message made of its termination message (the last lines of its log).
+   */
+  public record PodView(String name, int attempt, String phase, String message, Integer exitCode) {
+
+    public PodView(String name, int attempt, String phase, String message) {
+      this(name, attempt, phase, message, null);
+    }
 
     public static PodView of(Pod pod) {
       var labels = pod.getMetadata().getLabels();
@@ -23,26 +30,39 @@ public final class DumpPlanner {
       var status = pod.getStatus();
       var phase = status == null || status.getPhase() == null ? "Pending" : status.getPhase();
       String message = null;
+      Integer exitCode = null;
       if (status != null && status.getContainerStatuses() != null) {
         for (var cs : status.getContainerStatuses()) {
           var terminated = cs.getState() == null ? null : cs.getState().getTerminated();
           if (terminated != null && terminated.getExitCode() != null && terminated.getExitCode() != 0) {
+            exitCode = terminated.getExitCode();
             var text = terminated.getMessage() == null ? "" : terminated.getMessage().strip();
-            message = "exit code " + terminated.getExitCode()
-                + (text.isEmpty() ? "" : ": " + lastLines(text, 6));
+            message = exitCode == DumpPods.VERIFICATION_FAILED_EXIT_CODE
+                ? countsDiffer(text)
+                : "exit code " + exitCode + (text.isEmpty() ? "" : ": " + lastLines(text, 6));
           }
         }
       }
       if (message == null && status != null && status.getMessage() != null) {
         message = status.getMessage();
       }
-      return new PodView(pod.getMetadata().getName(), attempt, phase, message);
+      return new PodView(pod.getMetadata().getName(), attempt, phase, message, exitCode);
+    }
+
+    /** True when the copy succeeded but its row counts differ from the source's snapshot. */
+    public boolean verificationFailed() {
+      return "Failed".equals(phase) && exitCode != null
+          && exitCode == DumpPods.VERIFICATION_FAILED_EXIT_CODE;
     }
   }
 
-  /** What to do next. */
+  /**
+   * What to do next. {@code failure} ends the migration; {@code verificationFailed} when it is
+   * a copy whose row counts differ from the source's snapshot.
+   */
   public record Plan(
-      List<DatabaseStatus> databases, List<Create> create, int done, String failure) {
+      List<DatabaseStatus> databases, List<Create> create, int done, String failure,
+      boolean verificationFailed) {
 
     public boolean allDone() {
       return failure == null && done == databases.size();
@@ -60,6 +80,7 @@ public final class DumpPlanner {
     var create = new ArrayList<Create>();
     int done = 0;
     String failure = null;
+    boolean verificationFailed = false;
     for (var db : current) {
       // everything recorded so far carries over; what the Pods say is set below
       var next = db.copy();
@@ -81,7 +102,16 @@ public final class DumpPlanner {
             done++;
           }
           case "Failed" -> {
-            if (pod.attempt() < maxAttempts) {
+            if (pod.verificationFailed()) {
+              // the copy itself worked and a new one would copy the same way: no retry
+              next.setPhase("Failed");
+              next.setMessage("verification failed: " + pod.message());
+              if (failure == null) {
+                failure = "verification failed: database " + db.getName() + ": "
+                    + pod.message();
+                verificationFailed = true;
+              }
+            } else if (pod.attempt() < maxAttempts) {
               next.setPhase("Copying");
               next.setMessage("attempt " + pod.attempt() + " failed (" + pod.message()
                   + "); retrying, attempt " + (pod.attempt() + 1) + " of " + maxAttempts);
@@ -105,7 +135,24 @@ public final class DumpPlanner {
       }
       databases.add(next);
     }
-    return new Plan(databases, create, done, failure);
+    return new Plan(databases, create, done, failure, verificationFailed);
+  }
+
+  /**
+   * The script's own account of differing row counts: its summary, then each table with both
+   * counts (those the termination message kept, which holds the end of the log).
+   */
+  static String countsDiffer(String text) {
+    var lines = text.lines().toList();
+    var summary = lines.stream().filter(l -> l.startsWith(DumpPods.VERIFICATION_FAILED))
+        .reduce((a, b) -> b).map(l -> l.substring(DumpPods.VERIFICATION_FAILED.length()))
+        .orElse("row counts differ from the source's snapshot");
+    var tables = String.join("; ", lines.stream().filter(l -> l.startsWith(DumpPods.COUNT_DIFFERS))
+        .map(l -> l.substring(DumpPods.COUNT_DIFFERS.length())).toList());
+    if (tables.length() > 800) {
+      tables = tables.substring(0, 797) + "...";
+    }
+    return tables.isEmpty() ? summary : summary + ": " + tables;
   }
 
   static String lastLines(String text, int n) {

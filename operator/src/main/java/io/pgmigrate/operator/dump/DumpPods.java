@@ -47,10 +47,23 @@ public final class DumpPods {
   /**
    * The fixed script every dump Pod runs (resource {@code copy-database.sh}): with JOBS = 1 it
    * streams pg_dump's custom format into pg_restore; with JOBS > 1 it streams the larger tables
-   * with parallel COPY in one exported snapshot and leaves the rest to pg_dump. Neither writes
-   * table data to disk.
+   * with parallel COPY and leaves the rest to pg_dump; both read one exported snapshot, and
+   * neither writes table data to disk. A data copy then compares every table's row count on
+   * the target with the source's in that snapshot.
    */
   static final String SCRIPT = script();
+
+  /**
+   * The script's exit code when the target's row counts differ from the source's snapshot
+   * ({@code VERIFICATION_FAILED} in the script): a new attempt would copy the same way.
+   */
+  public static final int VERIFICATION_FAILED_EXIT_CODE = 4;
+
+  /** How the script starts each line naming a table whose row counts differ. */
+  public static final String COUNT_DIFFERS = "row count differs: ";
+
+  /** How the script starts its last line when the row counts differ. */
+  public static final String VERIFICATION_FAILED = "verification failed: ";
 
   /** Tables of at least this size (heap and TOAST) get their own COPY stream with JOBS > 1. */
   static final long PARALLEL_MIN_BYTES = 1 << 20;

@@ -3,13 +3,11 @@ package io.pgmigrate.operator.postgres;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
-/** Creating target databases, and the row counts that verify a copy. */
+/** Creating and dropping target databases. */
 public final class Databases {
 
   /**
@@ -202,54 +200,5 @@ public final class Databases {
   static void drop(Connection target, String name) throws SQLException {
     var force = target.getMetaData().getDatabaseMajorVersion() >= 13 ? " WITH (FORCE)" : "";
     Sql.format(target, "DROP DATABASE IF EXISTS %I" + force, name);
-  }
-
-  /**
-   * Exact row counts of every user table (partition leaves and plain tables), by qualified name.
-   * A hash-partitioned table is counted whole instead of by partition: rows keyed on an enum
-   * (whose values hash by OID) land in other partitions on the target, correctly, since
-   * pg_dump loads them through the partitioned table.
-   */
-  public static Map<String, Long> rowCounts(Connection c) throws SQLException {
-    boolean hashPartitioning = c.getMetaData().getDatabaseMajorVersion() >= 11;
-    var underHash = hashPartitioning
-        ? """
-          exists (with recursive up (relid) as (
-                    select i.inhparent from pg_catalog.pg_inherits i where i.inhrelid = c.oid
-                    union
-                    select i.inhparent from pg_catalog.pg_inherits i join up on i.inhrelid = up.relid)
-                  select 1 from up join pg_catalog.pg_partitioned_table p on p.partrelid = up.relid
-                   where p.partstrat = 'h')
-          """
-        : "false";
-    var hashRoot = hashPartitioning
-        ? "(c.relkind = 'p' and exists (select 1 from pg_catalog.pg_partitioned_table p"
-            + " where p.partrelid = c.oid and p.partstrat = 'h'))"
-        : "false";
-    var tables = new ArrayList<String[]>();
-    try (var st = c.createStatement();
-        var rs = st.executeQuery(
-            "select n.nspname, c.relname, c.relkind = 'p' from pg_catalog.pg_class c"
-                + " join pg_catalog.pg_namespace n on n.oid = c.relnamespace"
-                + " where (c.relkind = 'r' or " + hashRoot + ") and c.relpersistence <> 't'"
-                + " and n.nspname not in ('pg_catalog', 'information_schema')"
-                + " and n.nspname not like 'pg\\_toast%'"
-                + " and not " + underHash
-                + " order by 1, 2")) {
-      while (rs.next()) {
-        tables.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3)});
-      }
-    }
-    var counts = new LinkedHashMap<String, Long>();
-    for (var t : tables) {
-      // a plain table without its inheritance children; a hash-partitioned one with them all
-      var only = "t".equals(t[2]) ? "" : "only ";
-      try (var st = c.createStatement();
-          var rs = st.executeQuery("select count(*) from " + only + Sql.qualified(t[0], t[1]))) {
-        rs.next();
-        counts.put(t[0] + "." + t[1], rs.getLong(1));
-      }
-    }
-    return counts;
   }
 }

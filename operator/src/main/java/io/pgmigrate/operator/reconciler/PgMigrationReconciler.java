@@ -12,7 +12,6 @@ import io.pgmigrate.operator.api.Method;
 import io.pgmigrate.operator.api.Phase;
 import io.pgmigrate.operator.dump.DumpPods;
 import io.pgmigrate.operator.metrics.MigrationMetrics;
-import io.pgmigrate.operator.postgres.CopyVerification;
 import io.pgmigrate.operator.postgres.PgConnector;
 import io.pgmigrate.operator.postgres.TargetPreparation;
 import java.util.ArrayList;
@@ -28,7 +27,6 @@ import io.pgmigrate.operator.api.PgMigration;
 import io.pgmigrate.operator.checks.ValidationReport;
 import io.pgmigrate.operator.checks.Validator;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,10 +65,7 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
   public static PgMigrationReconciler create(
       KubernetesClient client, PgConnector connector, MigrationMetrics metrics, Clock clock) {
     var secrets = new KubernetesSecretLookup(client);
-    // row counts scan whole tables: they get hours, not the default statement timeout
-    var counting = new PgConnector(connector.timeouts().withLongStatements(Duration.ofHours(6)));
-    var dump = new DumpStep(secrets, new TargetPreparation(connector),
-        new CopyVerification(counting), client);
+    var dump = new DumpStep(secrets, new TargetPreparation(connector), client);
     return new PgMigrationReconciler(
         new Validator(secrets, connector),
         dump,

@@ -2,12 +2,16 @@
 # from the environment (passwords from Secret references). SQL gets values only as psql variables
 # (:'name' quotes them) and identifiers only as the server's format('%I') made them.
 #
-# JOBS = 1 streams pg_dump's custom format into pg_restore.
+# A data copy reads in one snapshot that a session on the source exports and holds.
+# JOBS = 1 streams pg_dump's custom format, in that snapshot, into pg_restore.
 # JOBS > 1 copies the tables of PARALLEL_MIN_BYTES or more with JOBS parallel COPY streams
-# (source to target, nothing on disk), all reading one exported snapshot, so the copy is as
-# consistent as a single pg_dump; pg_dump, in the same snapshot, carries the schema, the smaller
-# tables, sequences and large objects; indexes and constraints are built afterwards with JOBS
-# parallel jobs.
+# (source to target, nothing on disk), all reading the snapshot, so the copy is as consistent
+# as a single pg_dump; pg_dump, in the same snapshot, carries the schema, the smaller tables,
+# sequences and large objects; indexes and constraints are built afterwards with JOBS parallel
+# jobs.
+# Then it counts every table's rows on the source in the snapshot and on the target, and exits
+# with VERIFICATION_FAILED when they differ: the counts of a live source match only there.
+# The continuous method's schema copies (SCHEMA_PASS pre, post, cutover) are described below.
 set -euo pipefail
 src() {
   PGHOST="$SRC_HOST" PGPORT="$SRC_PORT" PGUSER="$SRC_USER" PGPASSWORD="$SRC_PASSWORD" \
@@ -29,6 +33,9 @@ DST_SESSION+=" -c search_path=pg_catalog -c xmloption=content"
 export DST_SESSION
 read -r -a restore_flags <<< "${RESTORE_FLAGS:-}"
 read -r -a dump_flags <<< "${DUMP_FLAGS:-}"
+# the exit status when the row counts differ (no tool this script runs exits with it): the
+# operator fails the migration instead of retrying (DumpPods.VERIFICATION_FAILED_EXIT_CODE)
+VERIFICATION_FAILED=4
 
 # SCHEMA_PASS=cutover (the continuous method, once the target confirmed the cutover position
 # and replication is removed): what logical replication does not carry. Unlogged tables are
@@ -121,15 +128,6 @@ SQL
   exit 0
 fi
 
-if [ "$JOBS" -le 1 ]; then
-  echo "copying database with 1 job: pg_dump | pg_restore"
-  # no compression: the archive only crosses a pipe, and compressing it halves the throughput
-  src pg_dump --format=custom --compress=0 "${dump_flags[@]}" \
-    | dst pg_restore --exit-on-error "${restore_flags[@]}" --dbname="$DST_DBNAME"
-  echo "done"
-  exit 0
-fi
-
 # What pg_dump sets in its own sessions, set in ours on the source (where each exists: any
 # version): no timeout may end a long COPY or the idle transaction that holds the snapshot;
 # row security must fail loudly rather than silently filter rows; text output must be exact
@@ -207,8 +205,123 @@ SQL
 }
 export -f src dst copy_table copy_rows
 
-echo "copying database with $JOBS jobs"
-work=$(mktemp -d "${SCRATCH:-/tmp}/copy.XXXXXX")
+# counted_tables VERSION: FROM and WHERE of the tables whose rows are counted on a server of
+# that version: plain tables, each without its inheritance children, and a hash-partitioned
+# table whole instead of by partition (rows keyed on an enum, whose values hash by OID, land
+# in other partitions on the target, correctly, since pg_dump loads them through the
+# partitioned table); no temporary tables, no system schemas
+counted_tables() {
+  local hash_root=false under_hash=false
+  if [ "$1" -ge 110000 ]; then
+    hash_root="(c.relkind = 'p' AND EXISTS (SELECT 1 FROM pg_catalog.pg_partitioned_table p
+                 WHERE p.partrelid = c.oid AND p.partstrat = 'h'))"
+    under_hash="EXISTS (
+      WITH RECURSIVE up (relid) AS (
+        SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid
+        UNION
+        SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN up ON i.inhrelid = up.relid)
+      SELECT 1 FROM up JOIN pg_catalog.pg_partitioned_table p ON p.partrelid = up.relid
+       WHERE p.partstrat = 'h')"
+  fi
+  cat <<SQL
+FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE (c.relkind = 'r' OR $hash_root) AND c.relpersistence <> 't'
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+   AND n.nspname NOT LIKE 'pg\\_toast%'
+   AND NOT $under_hash
+SQL
+}
+# count_sql VERSION: psql input printing one line per counted table: schema and name as JSON
+# strings (which hold no tab or newline, whatever the name holds), a tab, the exact row count
+count_sql() {
+  printf '%s\n' "SELECT pg_catalog.format('SELECT %L || %L || pg_catalog.count(*) FROM %s%I.%I',
+         pg_catalog.to_json(n.nspname)::text || '.' || pg_catalog.to_json(c.relname)::text,
+         E'\\t', CASE c.relkind WHEN 'p' THEN '' ELSE 'ONLY ' END, n.nspname, c.relname)
+  $(counted_tables "$1") \\gexec"
+}
+# hold_snapshot: starts the session on the source (pgmigrate-snapshot in pg_stat_activity)
+# whose transaction exports the snapshot, SNAPSHOT, and holds it until the source's rows are
+# counted. It locks the tables to count, as pg_dump locks what it dumps: a TRUNCATE or a
+# table rewrite is not MVCC-safe, and the snapshot would see such a table empty afterwards.
+# Its pipes are copied to to_holder and from_holder, which stay open when it exits.
+hold_snapshot() {
+  coproc holder {
+    APPNAME=pgmigrate-snapshot src psql -XAtq -v ON_ERROR_STOP=1 \
+      -v min_bytes="${PARALLEL_MIN_BYTES:-1048576}" -v tables_file="$work/tables" \
+      -v counts_file="$work/source.counts"
+  }
+  holder_pid=$holder_PID
+  exec {to_holder}>&"${holder[1]}" {from_holder}<&"${holder[0]}"
+  printf '%s\n' "$SESSION_SQL" \
+    "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;" \
+    "SELECT pg_catalog.pg_export_snapshot();" \
+    "SELECT pg_catalog.format('LOCK TABLE %I.%I IN ACCESS SHARE MODE', n.nspname, c.relname)" \
+    "$(counted_tables "$source_version") \\gexec" "\\echo locked" >&"$to_holder"
+  if ! IFS= read -r -t 300 SNAPSHOT <&"$from_holder"; then
+    echo "could not export a snapshot on the source" >&2
+    exit 1
+  fi
+  export SNAPSHOT
+  # waits, as pg_dump does, while another session holds an exclusive lock on one of the tables
+  if ! IFS= read -r locked <&"$from_holder" || [ "$locked" != locked ]; then
+    echo "could not lock the tables to copy on the source" >&2
+    exit 1
+  fi
+}
+# count_source: the holder counts the source's rows in its snapshot, into source.counts, then
+# ends the snapshot (the source's vacuum is held back no longer), while the script goes on
+count_source() {
+  printf '%s\n' "\\pset recordsep '\\n'" "\\o :counts_file" "$(count_sql "$source_version")" \
+    "\\o" "COMMIT;" "\\echo counted" >&"$to_holder"
+}
+count_target() {
+  count_sql "$target_version" \
+    | dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" > "$work/target.counts"
+}
+# verify_counts: waits for the source's counts, then compares each table's with the target's
+verify_counts() {
+  if ! IFS= read -r counted <&"$from_holder" || [ "$counted" != counted ]; then
+    echo "could not count the rows of the source's tables in the snapshot" >&2
+    exit 1
+  fi
+  printf '\\q\n' >&"$to_holder"
+  wait "$holder_pid" || true
+  local side
+  for side in source target; do
+    LC_ALL=C sort -t $'\t' -k 1,1 -o "$work/$side.sorted" "$work/$side.counts"
+  done
+  LC_ALL=C join -t $'\t' -a 1 -e missing -o 0,1.2,2.2 "$work/source.sorted" \
+    "$work/target.sorted" > "$work/counts"
+  compare_counts < "$work/counts"
+}
+# compare_counts: reads lines of table, source count, target count; prints each difference
+compare_counts() {
+  local name want got tables=0 differ=0
+  while IFS=$'\t' read -r name want got; do
+    tables=$((tables + 1))
+    if [ "$got" = missing ]; then
+      echo "row count differs: $name: $want row(s) in the source's snapshot, missing on the target"
+    elif [ "$got" != "$want" ]; then
+      echo "row count differs: $name: $want row(s) in the source's snapshot, $got on the target"
+    else
+      continue
+    fi
+    differ=$((differ + 1))
+  done
+  if [ "$differ" -gt 0 ]; then
+    echo "verification failed: $differ of $tables table(s) differ from the source's snapshot"
+    exit "$VERIFICATION_FAILED"
+  fi
+  echo "verified: $tables table(s), row counts equal to the source's snapshot"
+}
+
+# the scratch volume is there only for JOBS > 1; the row counts fit in /tmp
+scratch=/tmp
+if [ "$JOBS" -gt 1 ]; then
+  scratch=${SCRATCH:-/tmp}
+fi
+work=$(mktemp -d "$scratch/copy.XXXXXX")
 source_version=$(src psql -XAtq -c "SHOW server_version_num")
 # both sides of every COPY speak the source database's encoding: no conversion on the way
 PGCLIENTENCODING=$(src psql -XAtq -c "SHOW server_encoding")
@@ -241,11 +354,26 @@ if [ "$source_version" -ge 100000 ] && [ $((source_version / 10000)) -eq $((targ
   COPY_FORMAT=binary
 fi
 
-# One transaction on the source holds the snapshot until every stream has its rows, and
-# ACCESS SHARE locks on the tables to stream, as pg_dump holds on what it dumps: no TRUNCATE,
-# column drop or rewrite can empty or reshape them before their stream reads them. It also
-# lists them, largest first, with their patterns for pg_dump's --exclude-table-data
-# (double-quoted: matched literally), NUL-separated since names may hold any character.
+hold_snapshot
+if [ "$JOBS" -le 1 ]; then
+  echo "copying database with 1 job: pg_dump | pg_restore in the exported snapshot"
+  # no compression: the archive only crosses a pipe, and compressing it halves the throughput
+  src pg_dump --format=custom --compress=0 --snapshot="$SNAPSHOT" "${dump_flags[@]}" \
+    | dst pg_restore --exit-on-error "${restore_flags[@]}" --dbname="$DST_DBNAME"
+  count_source
+  count_target
+  verify_counts
+  rm -rf "$work"
+  echo "done"
+  exit 0
+fi
+
+echo "copying database with $JOBS jobs"
+# The snapshot's transaction also holds ACCESS SHARE locks on the tables to stream, as
+# pg_dump holds on what it dumps: no TRUNCATE, column drop or rewrite can empty or reshape
+# them before their stream reads them. It also lists them, largest first, with their
+# patterns for pg_dump's --exclude-table-data (double-quoted: matched literally),
+# NUL-separated since names may hold any character.
 TABLES="FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind = 'r' AND c.relpersistence IN ('p', 'u')
@@ -257,28 +385,15 @@ TABLES="FROM pg_catalog.pg_class c
                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped $GENERATED)
    AND pg_catalog.pg_table_size(c.oid) >= :'min_bytes'::bigint
    $HASH_PARTITIONS"
-# (named pgmigrate-snapshot in pg_stat_activity)
-coproc holder {
-  APPNAME=pgmigrate-snapshot src psql -XAtq -v ON_ERROR_STOP=1 -v min_bytes="${PARALLEL_MIN_BYTES:-1048576}" \
-    -v tables_file="$work/tables"
-}
-printf '%s\n' "$SESSION_SQL" \
-  "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;" \
-  "SELECT pg_catalog.pg_export_snapshot();" \
+printf '%s\n' \
   "SELECT pg_catalog.format('LOCK TABLE %I.%I IN ACCESS SHARE MODE', n.nspname, c.relname)" \
   "$TABLES \\gexec" \
   "\\pset fieldsep_zero" "\\pset recordsep_zero" "\\o :tables_file" \
   "SELECT c.oid, '\"' || pg_catalog.replace(n.nspname, '\"', '\"\"') || '\".\"'" \
   "       || pg_catalog.replace(c.relname, '\"', '\"\"') || '\"'" \
   "$TABLES ORDER BY pg_catalog.pg_table_size(c.oid) DESC;" \
-  "\\o" "\\echo locked" >&"${holder[1]}"
-if ! IFS= read -r -t 300 SNAPSHOT <&"${holder[0]}"; then
-  echo "could not export a snapshot on the source" >&2
-  exit 1
-fi
-export SNAPSHOT
-# waits, as pg_dump does, while another session holds an exclusive lock on one of the tables
-if ! IFS= read -r locked <&"${holder[0]}" || [ "$locked" != locked ]; then
+  "\\o" "\\echo listed" >&"$to_holder"
+if ! IFS= read -r listed <&"$from_holder" || [ "$listed" != listed ]; then
   echo "could not lock the tables to copy on the source" >&2
   exit 1
 fi
@@ -298,13 +413,13 @@ dst pg_restore --exit-on-error "${restore_flags[@]}" --section=data --dbname="$D
 rest=$!
 printf '%s\n' "${oids[@]}" | xargs -r -n 1 -P "$JOBS" bash -c 'set -euo pipefail; copy_table "$1"' copy_table
 wait "$rest"
-# every stream has its rows: end the snapshot now, so the source's vacuum is not held back
-# while the target builds indexes
-if [ -n "${holder_PID:-}" ] && kill -0 "$holder_PID" 2>/dev/null; then
-  printf 'COMMIT;\n\\q\n' >&"${holder[1]}" || true
-  wait "$holder_PID" || true
-fi
+# every stream has its rows: the holder counts the source's and then ends the snapshot while
+# the target's rows are counted (before the policies of row security exist there) and its
+# indexes built
+count_source
+count_target
 echo "building indexes and constraints with $JOBS jobs"
 dst pg_restore --exit-on-error "${restore_flags[@]}" --section=post-data --jobs="$JOBS" --dbname="$DST_DBNAME" "$work/rest.dump"
+verify_counts
 rm -rf "$work"
 echo "done"

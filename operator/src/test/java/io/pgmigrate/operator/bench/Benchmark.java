@@ -179,7 +179,8 @@ public final class Benchmark {
     var ready = await(client, m.getMetadata().getName(), Duration.ofMinutes(30),
         x -> x.getStatus().getPhase() == Phase.Ready);
     // where the time went: before the Pod (checks, roles, target database), the Pod (the
-    // copy), after it (row-count verification), from the resource's and the Pod's timestamps
+    // copy and its row-count verification), after it, from the resource's and the Pod's
+    // timestamps
     var created = Instant.parse(ready.getMetadata().getCreationTimestamp());
     var done = Instant.parse(ready.getStatus().getCompletedAt());
     for (var pod : client.pods().inNamespace("bench")

@@ -2,6 +2,7 @@ package io.pgmigrate.operator.dump;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.pgmigrate.operator.api.DatabaseStatus;
 import io.pgmigrate.operator.dump.DumpPlanner.PodView;
 import java.util.List;
@@ -49,6 +50,43 @@ class DumpPlannerTest {
     assertThat(exhausted.create()).isEmpty();
     assertThat(exhausted.failure()).contains("failed 3 times").contains("last words");
     assertThat(exhausted.databases().get(0).getPhase()).isEqualTo("Failed");
+  }
+
+  @Test
+  void differingRowCountsFailAtOnceWithEachTableAndBothCounts() {
+    var pod = new PodBuilder().withNewMetadata().withName("p-a-1")
+        .addToLabels(DumpPods.ATTEMPT, "1").endMetadata()
+        .withNewStatus().withPhase("Failed").addNewContainerStatus().withNewState()
+        .withNewTerminated().withExitCode(DumpPods.VERIFICATION_FAILED_EXIT_CODE)
+        .withMessage("""
+            building indexes and constraints with 2 jobs
+            row count differs: "public"."lossy": 100 row(s) in the source's snapshot, 90 on the target
+            row count differs: "s"."gone": 5 row(s) in the source's snapshot, missing on the target
+            verification failed: 2 of 7 table(s) differ from the source's snapshot
+            """)
+        .endTerminated().endState().endContainerStatus().endStatus().build();
+    var view = PodView.of(pod);
+    assertThat(view.verificationFailed()).isTrue();
+    assertThat(view.message()).isEqualTo("2 of 7 table(s) differ from the source's snapshot:"
+        + " \"public\".\"lossy\": 100 row(s) in the source's snapshot, 90 on the target;"
+        + " \"s\".\"gone\": 5 row(s) in the source's snapshot, missing on the target");
+
+    var plan = DumpPlanner.plan(dbs("a"), Map.of("a", List.of(view)), 3);
+    assertThat(plan.create()).isEmpty();
+    assertThat(plan.verificationFailed()).isTrue();
+    assertThat(plan.failure()).startsWith("verification failed: database a: 2 of 7 table(s)")
+        .contains("100 row(s) in the source's snapshot, 90 on the target");
+    assertThat(plan.databases().get(0).getPhase()).isEqualTo("Failed");
+    assertThat(plan.databases().get(0).getMessage()).contains("\"public\".\"lossy\"");
+  }
+
+  @Test
+  void otherExitCodesAreRetriedAndAreNoVerificationFailure() {
+    var view = new PodView("p-a-1", 1, "Failed", "exit code 3: ERROR: boom", 3);
+    assertThat(view.verificationFailed()).isFalse();
+    var plan = DumpPlanner.plan(dbs("a"), Map.of("a", List.of(view)), 3);
+    assertThat(plan.create()).containsExactly(new DumpPlanner.Create("a", 2));
+    assertThat(plan.verificationFailed()).isFalse();
   }
 
   @Test

@@ -93,6 +93,18 @@ class DumpPodsTest {
   }
 
   @Test
+  void theScriptReportsDifferingRowCountsAsTheOperatorReadsThem() {
+    // one definition of the exit code and the lines' prefixes on each side
+    assertThat(DumpPods.SCRIPT)
+        .contains("VERIFICATION_FAILED=" + DumpPods.VERIFICATION_FAILED_EXIT_CODE + "\n")
+        .contains("exit \"$VERIFICATION_FAILED\"")
+        .contains("echo \"" + DumpPods.COUNT_DIFFERS + "$name: ")
+        .contains("echo \"" + DumpPods.VERIFICATION_FAILED + "$differ of $tables table(s)");
+    // psql exits with 1 to 3, pg_dump and pg_restore with 1, sort with 2, xargs with 123 to 127
+    assertThat(DumpPods.VERIFICATION_FAILED_EXIT_CODE).isGreaterThan(3).isLessThan(123);
+  }
+
+  @Test
   void caCertificateIsMountedFromItsSecretForVerifyModes() {
     var pod = DumpPods.build(new DumpPods.Request(migration("shop"), "db", 1, "postgres:16", 1, true));
     assertThat(pod.getSpec().getVolumes()).anySatisfy(v -> {
