@@ -3,6 +3,7 @@ package io.pgmigrate.operator;
 import static io.pgmigrate.operator.OperatorValidationIT.awaitPhase;
 import static io.pgmigrate.operator.OperatorValidationIT.check;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -10,11 +11,13 @@ import io.pgmigrate.operator.api.CheckOutcome;
 import io.pgmigrate.operator.api.Method;
 import io.pgmigrate.operator.api.Phase;
 import io.pgmigrate.operator.api.SslMode;
+import io.pgmigrate.operator.reconciler.Conditions;
 import io.pgmigrate.operator.testing.Fixtures;
 import io.pgmigrate.operator.testing.OperatorExtension;
 import io.pgmigrate.operator.testing.PostgresPair;
 import io.pgmigrate.operator.testing.PostgresServer;
 import io.pgmigrate.operator.testing.TestCertificates;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -155,6 +158,42 @@ class PreflightChecksIT {
     assertThat(check(migrating, "target.extensions").getResult()).isEqualTo(CheckOutcome.Passed);
     assertThat(migrating.getStatus().getDatabases()).extracting(d -> d.getName())
         .containsExactly(db);
+  }
+
+  @Test
+  void verifyFullSourceIsRefusedForTheSubscriptionOfAPostgres15TargetUntilAccepted(
+      OperatorExtension.Env env, PostgresPair.Servers pg) {
+    pg.source().execute("postgres", "create database subtls_app");
+    var m = Fixtures.migration(env.client(), env.namespace(), "subtls", pg.source(), pg.target());
+    m.getSpec().getReplication().setAllowUnverifiedSubscription(false);
+    m.getSpec().setDatabases(List.of("subtls_app"));
+    env.client().resource(m).create();
+    var failed = awaitPhase(env, "subtls", Phase.Failed);
+    var c = check(failed, "target.subscriptionTls");
+    assertThat(c.getResult()).isEqualTo(CheckOutcome.Failed);
+    assertThat(c.getMessage()).contains("sslMode is verify-full")
+        .contains("cannot verify the source's certificate");
+    assertThat(c.getRemedy()).contains("PostgreSQL 16+")
+        .contains("replication.allowUnverifiedSubscription: true").contains("method: dump");
+    // the operator's own connections verify with the CA: only the subscription cannot
+    assertThat(check(failed, "source.connection").getResult()).isEqualTo(CheckOutcome.Passed);
+    assertThat(failed.getStatus().getChecks()).filteredOn(x -> x.getResult() == CheckOutcome.Failed)
+        .extracting(x -> x.getName()).containsExactly("target.subscriptionTls");
+    assertThat(failed.getStatus().getMessage()).contains("target.subscriptionTls");
+
+    // the user accepts an unverified subscription; a dry run is enough to see it pass
+    Fixtures.mergePatch(env.client(), env.namespace(), "subtls", "{\"spec\":{\"validateOnly\":true,"
+        + "\"replication\":{\"allowUnverifiedSubscription\":true}}}");
+    var validated = await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(300))
+        .until(() -> OperatorValidationIT.get(env, "subtls"),
+            x -> Long.valueOf(2).equals(x.getStatus().getValidatedGeneration()));
+    assertThat(validated.getStatus().getPhase()).isEqualTo(Phase.Validating);
+    assertThat(Conditions.get(validated.getStatus().getConditions(), Conditions.VALIDATED)
+        .getStatus()).isEqualTo("True");
+    var accepted = check(validated, "target.subscriptionTls");
+    assertThat(accepted.getResult()).isEqualTo(CheckOutcome.Warning);
+    assertThat(accepted.getMessage()).contains("sslmode=require").contains("not verified");
+    assertThat(validated.getStatus().getMethod()).isEqualTo(Method.CONTINUOUS);
   }
 
   private static String createForeignCa() {

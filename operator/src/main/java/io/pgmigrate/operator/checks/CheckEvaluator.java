@@ -8,6 +8,8 @@ import io.pgmigrate.operator.api.CheckOutcome;
 import io.pgmigrate.operator.api.CheckResult;
 import io.pgmigrate.operator.api.Method;
 import io.pgmigrate.operator.api.PgMigrationSpec;
+import io.pgmigrate.operator.api.SslMode;
+import io.pgmigrate.operator.postgres.Conninfo;
 import io.pgmigrate.operator.postgres.DatabaseContents;
 import io.pgmigrate.operator.postgres.ServerInfo;
 import java.util.ArrayList;
@@ -30,6 +32,7 @@ public final class CheckEvaluator {
           "source.replicationSlots",
           "source.walSenders",
           "target.subscriptionPrivileges",
+          "target.subscriptionTls",
           "target.replicationWorkers");
 
   private static final int MAX_LISTED = 20;
@@ -70,6 +73,7 @@ public final class CheckEvaluator {
       prerequisites.add(replicationSlots(src, dst, dbs.size()));
       prerequisites.add(walSenders(src, dst, dbs.size()));
       prerequisites.add(subscriptionPrivileges(dst));
+      prerequisites.add(subscriptionTls(spec, source, dst));
       prerequisites.add(replicationWorkers(dst, dbs.size()));
       boolean impossible = prerequisites.stream().anyMatch(c -> c.getResult() == CheckOutcome.Failed);
       if (impossible && spec.isFallbackToDump()) {
@@ -384,6 +388,54 @@ public final class CheckEvaluator {
                 + " in as a superuser."
             : "Log in to the target as a superuser (PostgreSQL " + dst.major() + " has no"
                 + " pg_create_subscription role), or use method: dump.");
+  }
+
+  /**
+   * The subscription connects from the target server to the source, so it cannot use caSecret
+   * (the operator cannot place a file there): verification asked for is kept with the target's
+   * system CA store from PostgreSQL 16, or given up only when the user says so.
+   */
+  static CheckResult subscriptionTls(
+      PgMigrationSpec spec, EndpointObservation source, ServerInfo dst) {
+    var name = "target.subscriptionTls";
+    var mode = SslMode.ofLibpqName(source.sslMode());
+    boolean allow = spec.getReplication().isAllowUnverifiedSubscription();
+    return switch (Conninfo.subscriptionTls(mode, dst.major(), allow)) {
+      case AS_REQUESTED ->
+          passed(name, "the subscription connects from the target server to the source with"
+              + " sslmode=" + mode.libpqName() + ", as spec.source.sslMode says");
+      case SYSTEM_CA ->
+          passed(name, "the subscription connects from the target server to the source with"
+              + " sslmode=verify-full and sslrootcert=system: PostgreSQL " + dst.major()
+              + " verifies the source's certificate against the target server's system CA"
+              + " store"
+              + (mode == SslMode.VERIFY_CA
+                  ? " (verify-ca becomes verify-full: libpq allows no weaker mode with that"
+                      + " store, so the certificate must also name spec.source.host)"
+                  : "")
+              + ". That works for certificates from public CAs; a private CA (caSecret) is not"
+              + " in that store, and CREATE SUBSCRIPTION then fails with the connection error"
+              + " (use method: dump, whose Pods verify with caSecret)");
+      case UNVERIFIED ->
+          warning(name, "the subscription connects from the target server to the source with"
+              + " sslmode=require: encrypted, but the source's certificate is not verified"
+              + " (replication.allowUnverifiedSubscription is set; PostgreSQL " + dst.major()
+              + " cannot use the target server's system CA store, and the operator cannot place"
+              + " caSecret's CA on the target server)",
+              "Use a PostgreSQL 16+ target whose system CA store trusts the source's"
+                  + " certificate, or method: dump, whose Pods verify with caSecret.");
+      case REFUSED ->
+          failed(name, "spec.source.sslMode is " + mode.libpqName() + ", but the subscription,"
+              + " which connects from the target server to the source, cannot verify the"
+              + " source's certificate: the operator cannot place caSecret's CA on the target"
+              + " server, and PostgreSQL " + dst.major() + " cannot use its system CA store"
+              + " (sslrootcert=system needs 16)",
+              "Use a PostgreSQL 16+ target whose system CA store trusts the source's"
+                  + " certificate; or set replication.allowUnverifiedSubscription: true to accept"
+                  + " sslmode=require (encrypted, certificate not verified) for the subscription;"
+                  + " or use method: dump (or fallbackToDump: true), whose Pods verify with"
+                  + " caSecret.");
+    };
   }
 
   static CheckResult replicationWorkers(ServerInfo dst, int databases) {
