@@ -46,6 +46,7 @@ class OperatorValidationIT {
         .filteredOn(c -> !c.getName().equals("target.subscriptionTls"))
         .allSatisfy(c -> assertThat(c.getResult()).as(c.toString()).isEqualTo(CheckOutcome.Passed));
     assertThat(check(done, "target.subscriptionTls").getResult()).isEqualTo(CheckOutcome.Warning);
+    assertThat(check(done, "source.sequences").getResult()).isEqualTo(CheckOutcome.Passed);
     assertThat(check(done, "source.tls").getMessage()).contains("TLS").contains("verify-full");
     assertThat(done.getStatus().getMethod()).isEqualTo(Method.CONTINUOUS);
     assertThat(done.getStatus().getProgress()).isEqualTo("0/1");

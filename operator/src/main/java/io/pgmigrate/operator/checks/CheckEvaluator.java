@@ -89,6 +89,7 @@ public final class CheckEvaluator {
         checks.addAll(prerequisites);
         checks.add(replicaIdentity(spec, source.contents()));
         checks.add(unloggedTables(source.contents()));
+        checks.add(sequences(src, source.contents()));
         checks.add(walRetention(spec, src));
       }
     }
@@ -490,6 +491,22 @@ public final class CheckEvaluator {
             + " empty: " + list(tables),
         "ALTER TABLE ... SET LOGGED on the source before the migration, or copy them yourself"
             + " after the cutover.");
+  }
+
+  /** The cutover copies every sequence's value; one the login may not read would be lost. */
+  static CheckResult sequences(ServerInfo src, Map<String, DatabaseContents> contents) {
+    var unreadable = perDatabase(contents, DatabaseContents::unreadableSequences);
+    if (unreadable.isEmpty()) {
+      return passed("source.sequences", src.currentUser() + " may read every sequence, whose"
+          + " values the cutover copies");
+    }
+    return failed(
+        "source.sequences",
+        src.currentUser() + " may not read " + unreadable.size() + " sequence(s) (neither"
+            + " SELECT nor USAGE), so the cutover could not copy their values: "
+            + list(unreadable),
+        "On the source, in those databases: GRANT SELECT ON ALL SEQUENCES IN SCHEMA <each"
+            + " schema named> TO " + src.currentUser() + "; or log in as a superuser.");
   }
 
   static CheckResult walRetention(PgMigrationSpec spec, ServerInfo src) {

@@ -238,6 +238,43 @@ class CheckEvaluatorTest {
         .doesNotContain("target.subscriptionTls");
   }
 
+  static DatabaseContents unreadable(List<String> sequences) {
+    return new DatabaseContents(Map.of(), List.of(), List.of(), List.of(), 0, 1, false,
+        sequences);
+  }
+
+  @Test
+  void sequencesTheSourceLoginCannotReadAreNamedAndFail() {
+    sourceContents.put("app", unreadable(List.of("public.orders_id_seq", "billing.\"Inv\"")));
+    var c = check(evaluate(), "source.sequences");
+    assertThat(c.getResult()).isEqualTo(CheckOutcome.Failed);
+    assertThat(c.getMessage()).contains("2 sequence(s)")
+        .contains("app: public.orders_id_seq, app: billing.\"Inv\"");
+    assertThat(c.getRemedy()).contains("GRANT SELECT ON ALL SEQUENCES IN SCHEMA")
+        .contains("TO migrator").contains("superuser");
+  }
+
+  @Test
+  void manyUnreadableSequencesAreCutAfterTwenty() {
+    var names = new ArrayList<String>();
+    for (int i = 0; i < 25; i++) {
+      names.add("public.s" + i);
+    }
+    sourceContents.put("app", unreadable(names));
+    var c = check(evaluate(), "source.sequences");
+    assertThat(c.getMessage()).contains("25 sequence(s)").contains("app: public.s19")
+        .doesNotContain("public.s20").endsWith(" and 5 more");
+  }
+
+  @Test
+  void unreadableSequencesDoNotMatterForDump() {
+    sourceContents.put("app", unreadable(List.of("public.orders_id_seq")));
+    spec.setMethod(Method.DUMP);
+    var r = evaluate();
+    assertThat(r.passed()).isTrue();
+    assertThat(r.checks()).extracting(CheckResult::getName).doesNotContain("source.sequences");
+  }
+
   @Test
   void largeObjectsWarnForContinuousOnly() {
     sourceContents.put("app", new DatabaseContents(Map.of(), List.of(), List.of(), List.of(), 3, 1));
