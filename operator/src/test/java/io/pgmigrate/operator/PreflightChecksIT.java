@@ -3,6 +3,8 @@ package io.pgmigrate.operator;
 import static io.pgmigrate.operator.OperatorValidationIT.awaitPhase;
 import static io.pgmigrate.operator.OperatorValidationIT.check;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -10,11 +12,15 @@ import io.pgmigrate.operator.api.CheckOutcome;
 import io.pgmigrate.operator.api.Method;
 import io.pgmigrate.operator.api.Phase;
 import io.pgmigrate.operator.api.SslMode;
+import io.pgmigrate.operator.postgres.Replication;
+import io.pgmigrate.operator.reconciler.Conditions;
 import io.pgmigrate.operator.testing.Fixtures;
 import io.pgmigrate.operator.testing.OperatorExtension;
 import io.pgmigrate.operator.testing.PostgresPair;
 import io.pgmigrate.operator.testing.PostgresServer;
 import io.pgmigrate.operator.testing.TestCertificates;
+import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -155,6 +161,87 @@ class PreflightChecksIT {
     assertThat(check(migrating, "target.extensions").getResult()).isEqualTo(CheckOutcome.Passed);
     assertThat(migrating.getStatus().getDatabases()).extracting(d -> d.getName())
         .containsExactly(db);
+  }
+
+  @Test
+  void verifyFullSourceIsRefusedForTheSubscriptionOfAPostgres15TargetUntilAccepted(
+      OperatorExtension.Env env, PostgresPair.Servers pg) {
+    pg.source().execute("postgres", "create database subtls_app");
+    var m = Fixtures.migration(env.client(), env.namespace(), "subtls", pg.source(), pg.target());
+    m.getSpec().getReplication().setAllowUnverifiedSubscription(false);
+    m.getSpec().setDatabases(List.of("subtls_app"));
+    env.client().resource(m).create();
+    var failed = awaitPhase(env, "subtls", Phase.Failed);
+    var c = check(failed, "target.subscriptionTls");
+    assertThat(c.getResult()).isEqualTo(CheckOutcome.Failed);
+    assertThat(c.getMessage()).contains("sslMode is verify-full")
+        .contains("cannot verify the source's certificate");
+    assertThat(c.getRemedy()).contains("PostgreSQL 16+")
+        .contains("replication.allowUnverifiedSubscription: true").contains("method: dump");
+    // the operator's own connections verify with the CA: only the subscription cannot
+    assertThat(check(failed, "source.connection").getResult()).isEqualTo(CheckOutcome.Passed);
+    assertThat(failed.getStatus().getChecks()).filteredOn(x -> x.getResult() == CheckOutcome.Failed)
+        .extracting(x -> x.getName()).containsExactly("target.subscriptionTls");
+    assertThat(failed.getStatus().getMessage()).contains("target.subscriptionTls");
+
+    // the user accepts an unverified subscription; a dry run is enough to see it pass
+    Fixtures.mergePatch(env.client(), env.namespace(), "subtls", "{\"spec\":{\"validateOnly\":true,"
+        + "\"replication\":{\"allowUnverifiedSubscription\":true}}}");
+    var validated = await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(300))
+        .until(() -> OperatorValidationIT.get(env, "subtls"),
+            x -> Long.valueOf(2).equals(x.getStatus().getValidatedGeneration()));
+    assertThat(validated.getStatus().getPhase()).isEqualTo(Phase.Validating);
+    assertThat(Conditions.get(validated.getStatus().getConditions(), Conditions.VALIDATED)
+        .getStatus()).isEqualTo("True");
+    var accepted = check(validated, "target.subscriptionTls");
+    assertThat(accepted.getResult()).isEqualTo(CheckOutcome.Warning);
+    assertThat(accepted.getMessage()).contains("sslmode=require").contains("not verified");
+    assertThat(validated.getStatus().getMethod()).isEqualTo(Method.CONTINUOUS);
+  }
+
+  @Test
+  void sequencesTheSourceLoginMayNotReadAreNamedAndTheCutoverNeverSkipsThem(
+      OperatorExtension.Env env, PostgresPair.Servers pg) throws SQLException {
+    pg.source().execute("postgres",
+        "create role seq_login login password 'seq-pw-123'",
+        "create database seq_app");
+    pg.source().execute("seq_app",
+        "create schema shop",
+        "create table shop.orders (id serial primary key)",
+        "insert into shop.orders default values",
+        "create sequence public.\"Granted Seq\"",
+        "select nextval('public.\"Granted Seq\"')",
+        "create sequence public.usage_only",
+        "create sequence public.never_called",
+        "grant usage on schema shop to seq_login",
+        "grant select on sequence public.\"Granted Seq\", public.never_called to seq_login",
+        "grant usage on sequence public.usage_only to seq_login");
+    var m = Fixtures.migration(env.client(), env.namespace(), "seqs", pg.source(), pg.target());
+    Fixtures.applySecret(env.client(),
+        Fixtures.credentials(env.namespace(), "seqs-source", "seq_login", "seq-pw-123"));
+    m.getSpec().setDatabases(List.of("seq_app"));
+    env.client().resource(m).create();
+    var c = check(awaitPhase(env, "seqs", Phase.Failed), "source.sequences");
+    assertThat(c.getResult()).isEqualTo(CheckOutcome.Failed);
+    assertThat(c.getMessage()).contains("seq_login may not read 1 sequence(s)")
+        .contains("seq_app: shop.orders_id_seq").doesNotContain("Granted")
+        .doesNotContain("usage_only");
+    assertThat(c.getRemedy()).contains("GRANT SELECT ON ALL SEQUENCES IN SCHEMA")
+        .contains("TO seq_login");
+
+    // the cutover's read: an unreadable sequence is an error naming it, not a skipped row
+    try (var login = pg.source().connect("seq_app", "seq_login", "seq-pw-123")) {
+      assertThatThrownBy(() -> Replication.sequences(login))
+          .isInstanceOf(SQLException.class)
+          .hasMessageContaining("shop.orders_id_seq").hasMessageContaining("seq_login")
+          .hasMessageContaining("seq_app").hasMessageNotContaining("Granted");
+    }
+    // readable ones: called ones with their value, a sequence never called left out
+    try (var superuser = pg.source().connect("seq_app")) {
+      assertThat(Replication.sequences(superuser))
+          .extracting(row -> row[0] + "=" + row[1])
+          .containsExactly("public.\"Granted Seq\"=1", "shop.orders_id_seq=1");
+    }
   }
 
   private static String createForeignCa() {

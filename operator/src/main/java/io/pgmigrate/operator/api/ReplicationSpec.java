@@ -31,6 +31,16 @@ public class ReplicationSpec {
           + " (default) refuses to start while such tables exist.")
   private Boolean replicaIdentityFull = false;
 
+  @Default("false")
+  @JsonPropertyDescription(
+      "The user accepts that the subscription's connection from the target server to the"
+          + " source is encrypted but does not verify the source's certificate. Only matters when"
+          + " source.sslMode is verify-ca or verify-full: the operator cannot place caSecret's CA"
+          + " on the target server, so by default a PostgreSQL 16+ target verifies with its"
+          + " system CA store (public CAs only) and an older one refuses to start; true connects"
+          + " the subscription with sslmode=require instead (e.g. for a private CA).")
+  private Boolean allowUnverifiedSubscription = false;
+
   public String getCaughtUpLagBytes() {
     return caughtUpLagBytes;
   }
@@ -57,6 +67,18 @@ public class ReplicationSpec {
 
   public void setReplicaIdentityFull(Boolean replicaIdentityFull) {
     this.replicaIdentityFull = replicaIdentityFull;
+  }
+
+  public boolean isAllowUnverifiedSubscription() {
+    return Boolean.TRUE.equals(allowUnverifiedSubscription);
+  }
+
+  public Boolean getAllowUnverifiedSubscription() {
+    return allowUnverifiedSubscription;
+  }
+
+  public void setAllowUnverifiedSubscription(Boolean allowUnverifiedSubscription) {
+    this.allowUnverifiedSubscription = allowUnverifiedSubscription;
   }
 
   /** The retained-WAL limit in bytes, or -1 when unset. */

@@ -28,6 +28,16 @@ public enum SslMode {
     return libpqName;
   }
 
+  /** The mode of a libpq name; IllegalArgumentException for an unknown one. */
+  public static SslMode ofLibpqName(String name) {
+    for (var mode : values()) {
+      if (mode.libpqName.equals(name)) {
+        return mode;
+      }
+    }
+    throw new IllegalArgumentException("unknown sslmode " + name);
+  }
+
   /** True when the connection must be encrypted. */
   public boolean requiresEncryption() {
     return this == REQUIRE || this == VERIFY_CA || this == VERIFY_FULL;

@@ -8,6 +8,8 @@ import io.pgmigrate.operator.api.CheckOutcome;
 import io.pgmigrate.operator.api.CheckResult;
 import io.pgmigrate.operator.api.Method;
 import io.pgmigrate.operator.api.PgMigrationSpec;
+import io.pgmigrate.operator.api.SslMode;
+import io.pgmigrate.operator.postgres.Conninfo;
 import io.pgmigrate.operator.postgres.DatabaseContents;
 import io.pgmigrate.operator.postgres.ServerInfo;
 import java.util.ArrayList;
@@ -30,6 +32,7 @@ public final class CheckEvaluator {
           "source.replicationSlots",
           "source.walSenders",
           "target.subscriptionPrivileges",
+          "target.subscriptionTls",
           "target.replicationWorkers");
 
   private static final int MAX_LISTED = 20;
@@ -70,6 +73,7 @@ public final class CheckEvaluator {
       prerequisites.add(replicationSlots(src, dst, dbs.size()));
       prerequisites.add(walSenders(src, dst, dbs.size()));
       prerequisites.add(subscriptionPrivileges(dst));
+      prerequisites.add(subscriptionTls(spec, source, dst));
       prerequisites.add(replicationWorkers(dst, dbs.size()));
       boolean impossible = prerequisites.stream().anyMatch(c -> c.getResult() == CheckOutcome.Failed);
       if (impossible && spec.isFallbackToDump()) {
@@ -85,6 +89,7 @@ public final class CheckEvaluator {
         checks.addAll(prerequisites);
         checks.add(replicaIdentity(spec, source.contents()));
         checks.add(unloggedTables(source.contents()));
+        checks.add(sequences(src, source.contents()));
         checks.add(walRetention(spec, src));
       }
     }
@@ -386,6 +391,56 @@ public final class CheckEvaluator {
                 + " pg_create_subscription role), or use method: dump.");
   }
 
+  /**
+   * The subscription connects from the target server to the source, so it cannot use caSecret
+   * (the operator cannot place a file there): verification asked for is kept with the target's
+   * system CA store from PostgreSQL 16, or given up only when the user says so.
+   */
+  static CheckResult subscriptionTls(
+      PgMigrationSpec spec, EndpointObservation source, ServerInfo dst) {
+    var name = "target.subscriptionTls";
+    var mode = SslMode.ofLibpqName(source.sslMode());
+    boolean allow = spec.getReplication().isAllowUnverifiedSubscription();
+    return switch (Conninfo.subscriptionTls(mode, dst.major(), allow)) {
+      case AS_REQUESTED ->
+          passed(name, "the subscription connects from the target server to the source with"
+              + " sslmode=" + mode.libpqName() + ", as spec.source.sslMode says");
+      case SYSTEM_CA ->
+          passed(name, "the subscription connects from the target server to the source with"
+              + " sslmode=verify-full and sslrootcert=system: PostgreSQL " + dst.major()
+              + " verifies the source's certificate against the target server's system CA"
+              + " store"
+              + (mode == SslMode.VERIFY_CA
+                  ? " (verify-ca becomes verify-full: libpq allows no weaker mode with that"
+                      + " store, so the certificate must also name spec.source.host)"
+                  : "")
+              + ". That works for certificates from public CAs; a private CA (caSecret) is not"
+              + " in that store, and CREATE SUBSCRIPTION then fails with the connection error"
+              + " (use method: dump, whose Pods verify with caSecret, or accept an unverified"
+              + " subscription with replication.allowUnverifiedSubscription: true)");
+      case UNVERIFIED ->
+          warning(name, "the subscription connects from the target server to the source with"
+              + " sslmode=require: encrypted, but the source's certificate is not verified"
+              + " (replication.allowUnverifiedSubscription is set; the operator cannot place"
+              + " caSecret's CA on the target server"
+              + (dst.major() >= 16 ? ")" : ", and PostgreSQL " + dst.major()
+                  + " cannot use its system CA store)"),
+              "Use a PostgreSQL 16+ target whose system CA store trusts the source's"
+                  + " certificate, or method: dump, whose Pods verify with caSecret.");
+      case REFUSED ->
+          failed(name, "spec.source.sslMode is " + mode.libpqName() + ", but the subscription,"
+              + " which connects from the target server to the source, cannot verify the"
+              + " source's certificate: the operator cannot place caSecret's CA on the target"
+              + " server, and PostgreSQL " + dst.major() + " cannot use its system CA store"
+              + " (sslrootcert=system needs 16)",
+              "Use a PostgreSQL 16+ target whose system CA store trusts the source's"
+                  + " certificate; or set replication.allowUnverifiedSubscription: true to accept"
+                  + " sslmode=require (encrypted, certificate not verified) for the subscription;"
+                  + " or use method: dump (or fallbackToDump: true), whose Pods verify with"
+                  + " caSecret.");
+    };
+  }
+
   static CheckResult replicationWorkers(ServerInfo dst, int databases) {
     int workers = dst.maxLogicalReplicationWorkers();
     int fast = databases * (1 + dst.maxSyncWorkersPerSubscription());
@@ -437,6 +492,22 @@ public final class CheckEvaluator {
         tables.size() + " unlogged table(s) are not carried by logical replication: the cutover"
             + " copies them once replication has ended (until then they are empty on the"
             + " target): " + list(tables));
+  }
+
+  /** The cutover copies every sequence's value; one the login may not read would be lost. */
+  static CheckResult sequences(ServerInfo src, Map<String, DatabaseContents> contents) {
+    var unreadable = perDatabase(contents, DatabaseContents::unreadableSequences);
+    if (unreadable.isEmpty()) {
+      return passed("source.sequences", src.currentUser() + " may read every sequence, whose"
+          + " values the cutover copies");
+    }
+    return failed(
+        "source.sequences",
+        src.currentUser() + " may not read " + unreadable.size() + " sequence(s) (neither"
+            + " SELECT nor USAGE), so the cutover could not copy their values: "
+            + list(unreadable),
+        "On the source, in those databases: GRANT SELECT ON ALL SEQUENCES IN SCHEMA <each"
+            + " schema named> TO " + src.currentUser() + "; or log in as a superuser.");
   }
 
   static CheckResult walRetention(PgMigrationSpec spec, ServerInfo src) {

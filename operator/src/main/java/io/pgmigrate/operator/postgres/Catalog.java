@@ -39,6 +39,28 @@ public final class Catalog {
                    where i.indrelid = c.oid and i.indisreplident)))
       """;
 
+  /**
+   * Every sequence of the connected database, as the cutover copies them (the rows of
+   * pg_sequences): its quoted qualified name, whether the login may read it, and its last value,
+   * null when it was never called. pg_sequences shows null for both an unreadable sequence and
+   * one never called; this tells them apart. The CASE guards keep has_sequence_privilege off
+   * other relations: a filter on readable is pushed down next to relkind = 'S', in no set order,
+   * and has_sequence_privilege raises an error for a relation that is not a sequence.
+   */
+  static final String SEQUENCES =
+      """
+      select pg_catalog.format('%I.%I', n.nspname, c.relname) as name,
+             case when c.relkind = 'S'
+                  then pg_catalog.has_sequence_privilege(c.oid, 'SELECT,USAGE') end as readable,
+             case when c.relkind = 'S'
+                  then case when pg_catalog.has_sequence_privilege(c.oid, 'SELECT,USAGE')
+                            then pg_catalog.pg_sequence_last_value(c.oid) end
+             end as last_value
+      from pg_catalog.pg_class c
+      join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where c.relkind = 'S' and not pg_catalog.pg_is_other_temp_schema(n.oid)
+      """;
+
   private Catalog() {}
 
   /** Server-wide facts; works for any login that can connect. */
@@ -178,8 +200,10 @@ public final class Catalog {
       rs.next();
       aivenExtras = rs.getBoolean(1);
     }
-    return new DatabaseContents(
-        extensions, languages, withoutIdentity, unlogged, largeObjects, userTables, aivenExtras);
+    var unreadableSequences =
+        strings(c, "select name from (" + SEQUENCES + ") s where not readable order by 1");
+    return new DatabaseContents(extensions, languages, withoutIdentity, unlogged, largeObjects,
+        userTables, aivenExtras, unreadableSequences);
   }
 
   private static List<String> strings(Connection c, String sql) throws SQLException {

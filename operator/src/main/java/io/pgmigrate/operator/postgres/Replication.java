@@ -208,17 +208,33 @@ public final class Replication {
 
   /**
    * Sequences of the connected database that have been used: quoted qualified name to
-   * last_value (pg_sequences shows null for a sequence never called).
+   * last_value. A sequence never called is left out (the target's is fresh too); one the login
+   * may not read is an error naming it, never skipped: its value would be lost at the cutover.
    */
   public static List<Object[]> sequences(Connection src) throws SQLException {
     var result = new ArrayList<Object[]>();
+    var unreadable = new ArrayList<String>();
     try (var st = src.createStatement();
         var rs = st.executeQuery(
-            "select pg_catalog.format('%I.%I', schemaname, sequencename), last_value"
-                + " from pg_catalog.pg_sequences where last_value is not null")) {
+            "select name, readable, last_value from (" + Catalog.SEQUENCES + ") s order by 1")) {
       while (rs.next()) {
-        result.add(new Object[] {rs.getString(1), rs.getLong(2)});
+        if (!rs.getBoolean(2)) {
+          unreadable.add(rs.getString(1));
+          continue;
+        }
+        long value = rs.getLong(3);
+        if (!rs.wasNull()) {
+          result.add(new Object[] {rs.getString(1), value});
+        }
       }
+    }
+    if (!unreadable.isEmpty()) {
+      var login = src.getMetaData().getUserName();
+      throw new SQLException("the source login " + login + " may not read "
+          + unreadable.size() + " sequence(s) of database " + src.getCatalog()
+          + ", so their values cannot be copied: " + limited(unreadable)
+          + "; on the source GRANT SELECT ON ALL SEQUENCES IN SCHEMA <their schemas> TO "
+          + login + ", or log in as a superuser", "42501");
     }
     return result;
   }
@@ -236,6 +252,14 @@ public final class Replication {
       rs.next();
       return rs.getBoolean(1);
     }
+  }
+
+  /** Up to 20 names, then how many more. */
+  static String limited(List<String> names) {
+    int max = 20;
+    return names.size() <= max
+        ? String.join(", ", names)
+        : String.join(", ", names.subList(0, max)) + " and " + (names.size() - max) + " more";
   }
 
   // ---- target -------------------------------------------------------------------------------

@@ -99,7 +99,17 @@ final class ReplicationStep {
     var spec = m.getSpec();
     long maxRetained = spec.getReplication().maxRetainedWalBytesValue();
     long caughtUp = caughtUpBytes(spec.getReplication().getCaughtUpLagBytes());
+    boolean allowUnverified = spec.getReplication().isAllowUnverifiedSubscription();
     try {
+      int targetMajor = targetMajor(status, target);
+      var tls = Conninfo.subscriptionTls(source.sslMode(), targetMajor, allowUnverified);
+      if (tls == Conninfo.SubscriptionTls.REFUSED) {
+        // the pre-flight check refuses this; only a spec edited after validation gets here
+        failAndClean(m, status, "SubscriptionTlsRefused", "source sslMode "
+            + source.sslMode().libpqName() + " cannot be verified by a subscription on PostgreSQL "
+            + targetMajor + " and replication.allowUnverifiedSubscription is false", now, events);
+        return new Result(events, null);
+      }
       for (var db : status.getDatabases()) {
         if (!db.isSchemaCopied()) {
           continue;
@@ -124,7 +134,7 @@ final class ReplicationStep {
             recorded = true;
             continue;
           }
-          var created = ensureSource(src, names, s.sslMode().verifiesCertificate(), db);
+          var created = ensureSource(src, names, subscriptionTlsNote(tls, targetMajor), db);
           if (created != null) {
             events.add(new Event(false, "ReplicationStarted", created));
           }
@@ -133,7 +143,9 @@ final class ReplicationStep {
         Replication.Progress progress;
         try (var dst = connector.open(t)) {
           Replication.ensureSubscription(dst, names.subscription(), names.publication(),
-              names.slot(), Conninfo.forSubscription(s, db.getName()), isSuperuser(dst));
+              names.slot(),
+              Conninfo.forSubscription(s, db.getName(), targetMajor, allowUnverified),
+              isSuperuser(dst));
           progress = Replication.progress(dst, names.subscription());
         }
         if (!slot.exists()) {
@@ -380,7 +392,7 @@ final class ReplicationStep {
 
   /** Publication and slot on the source; returns a description when it created them. */
   private String ensureSource(java.sql.Connection src, ReplicationNames names,
-      boolean verifyRequested, DatabaseStatus db) throws SQLException {
+      String tlsNote, DatabaseStatus db) throws SQLException {
     boolean superuser = isSuperuser(src);
     var full = new ArrayList<String>();
     if (db.getReplicaIdentityChanges() != null && !Replication.publicationExists(src,
@@ -398,9 +410,7 @@ final class ReplicationStep {
     }
     return db.getName() + ": publication " + names.publication() + ", slot " + names.slot()
         + (superuser ? "" : " (through aiven_extras)")
-        + (!verifyRequested ? ""
-            : "; the subscription connects with sslmode=require: the operator cannot place the"
-                + " CA certificate on the target server")
+        + tlsNote
         + (full.isEmpty() ? "" : "; REPLICA IDENTITY FULL set on " + full.size()
             + " table(s) without key until replication ends: " + abbreviate(full));
   }
@@ -438,6 +448,30 @@ final class ReplicationStep {
             + " the source's (a duplicate key). Remedy: fix the target, then start over (a new"
             + " value of the annotation pgmigrate.io/restart); the replication objects of this"
             + " attempt were removed"};
+  }
+
+  /** What the ReplicationStarted Event says of the subscription's TLS, when it differs. */
+  static String subscriptionTlsNote(Conninfo.SubscriptionTls tls, int targetMajor) {
+    return switch (tls) {
+      case AS_REQUESTED, REFUSED -> "";
+      case SYSTEM_CA -> "; the subscription verifies the source's certificate with"
+          + " sslmode=verify-full against the target server's system CA store"
+          + " (sslrootcert=system)";
+      case UNVERIFIED -> "; the subscription connects with sslmode=require, the source's"
+          + " certificate unverified (replication.allowUnverifiedSubscription): PostgreSQL "
+          + targetMajor + " on the target cannot use its system CA store and the operator"
+          + " cannot place the CA certificate on the target server";
+    };
+  }
+
+  /** The target's major version, as validation recorded it (read again when missing). */
+  private int targetMajor(PgMigrationStatus status, ConnectionSpec target) throws SQLException {
+    if (status.getTargetMajorVersion() != null) {
+      return status.getTargetMajorVersion();
+    }
+    try (var dst = connector.open(target)) {
+      return dst.getMetaData().getDatabaseMajorVersion();
+    }
   }
 
   /** Drops our subscriptions, slots and publications on both servers; best effort. */

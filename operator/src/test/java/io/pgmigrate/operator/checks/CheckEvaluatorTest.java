@@ -63,9 +63,11 @@ class CheckEvaluatorTest {
   Map<String, DatabaseContents> targetContents = new LinkedHashMap<>();
   Map<String, List<String>> available = Map.of("plpgsql", List.of("1.0"), "hstore", List.of("1.8"));
 
+  String sourceSslMode = "require";
+
   ValidationReport evaluate() {
     dst.sysid = "222";
-    var source = new EndpointObservation("source", "src:5432", "require", "s", null, null,
+    var source = new EndpointObservation("source", "src:5432", sourceSslMode, "s", null, null,
         src.build(), sourceDatabases, sourceContents, Map.of(), Map.of());
     var target = new EndpointObservation("target", "dst:5432", "require", "t", null, null,
         dst.build(), List.of(db("postgres")), targetContents, Map.of(), available);
@@ -165,6 +167,112 @@ class CheckEvaluatorTest {
     assertThat(c.getMessage()).contains("app: public.log");
     spec.getReplication().setReplicaIdentityFull(true);
     assertThat(check(evaluate(), "source.replicaIdentity").getResult()).isEqualTo(CheckOutcome.Warning);
+  }
+
+  @Test
+  void verifyFullSourceIsRefusedForASubscriptionOnATargetBefore16() {
+    sourceSslMode = "verify-full";
+    var r = evaluate();
+    var c = check(r, "target.subscriptionTls");
+    assertThat(c.getResult()).isEqualTo(CheckOutcome.Failed);
+    assertThat(c.getMessage()).contains("verify-full").contains("PostgreSQL 15")
+        .contains("cannot verify");
+    assertThat(c.getRemedy()).contains("PostgreSQL 16+")
+        .contains("replication.allowUnverifiedSubscription: true").contains("method: dump");
+    assertThat(r.passed()).isFalse();
+    assertThat(CheckEvaluator.CONTINUOUS_PREREQUISITES).contains("target.subscriptionTls");
+  }
+
+  @Test
+  void verifyCaIsRefusedToo() {
+    sourceSslMode = "verify-ca";
+    assertThat(check(evaluate(), "target.subscriptionTls").getResult())
+        .isEqualTo(CheckOutcome.Failed);
+  }
+
+  @Test
+  void allowUnverifiedSubscriptionTurnsTheRefusalIntoAWarningSayingRequire() {
+    sourceSslMode = "verify-full";
+    spec.getReplication().setAllowUnverifiedSubscription(true);
+    var r = evaluate();
+    var c = check(r, "target.subscriptionTls");
+    assertThat(c.getResult()).isEqualTo(CheckOutcome.Warning);
+    assertThat(c.getMessage()).contains("sslmode=require").contains("not verified");
+    assertThat(r.passed()).isTrue();
+    assertThat(r.method()).isEqualTo(Method.CONTINUOUS);
+  }
+
+  @Test
+  void targetFrom16VerifiesWithItsSystemCaStore() {
+    sourceSslMode = "verify-full";
+    dst.versionNum = 160002;
+    var c = check(evaluate(), "target.subscriptionTls");
+    assertThat(c.getResult()).isEqualTo(CheckOutcome.Passed);
+    assertThat(c.getMessage()).contains("sslrootcert=system").contains("system CA store")
+        .contains("private CA (caSecret) is not in that store")
+        .contains("CREATE SUBSCRIPTION then fails");
+    sourceSslMode = "verify-ca";
+    assertThat(check(evaluate(), "target.subscriptionTls").getMessage())
+        .contains("verify-ca becomes verify-full");
+  }
+
+  @Test
+  void subscriptionTlsRefusalFallsBackToDumpWhenAllowed() {
+    sourceSslMode = "verify-full";
+    spec.setFallbackToDump(true);
+    var r = evaluate();
+    assertThat(r.method()).isEqualTo(Method.DUMP);
+    assertThat(r.passed()).isTrue();
+    var c = check(r, "target.subscriptionTls");
+    assertThat(c.getResult()).isEqualTo(CheckOutcome.Warning);
+    assertThat(c.getMessage()).contains("fallbackToDump");
+  }
+
+  @Test
+  void subscriptionTlsIsNotADumpCheck() {
+    sourceSslMode = "verify-full";
+    spec.setMethod(Method.DUMP);
+    var r = evaluate();
+    assertThat(r.passed()).isTrue();
+    assertThat(r.checks()).extracting(CheckResult::getName)
+        .doesNotContain("target.subscriptionTls");
+  }
+
+  static DatabaseContents unreadable(List<String> sequences) {
+    return new DatabaseContents(Map.of(), List.of(), List.of(), List.of(), 0, 1, false,
+        sequences);
+  }
+
+  @Test
+  void sequencesTheSourceLoginCannotReadAreNamedAndFail() {
+    sourceContents.put("app", unreadable(List.of("public.orders_id_seq", "billing.\"Inv\"")));
+    var c = check(evaluate(), "source.sequences");
+    assertThat(c.getResult()).isEqualTo(CheckOutcome.Failed);
+    assertThat(c.getMessage()).contains("2 sequence(s)")
+        .contains("app: public.orders_id_seq, app: billing.\"Inv\"");
+    assertThat(c.getRemedy()).contains("GRANT SELECT ON ALL SEQUENCES IN SCHEMA")
+        .contains("TO migrator").contains("superuser");
+  }
+
+  @Test
+  void manyUnreadableSequencesAreCutAfterTwenty() {
+    var names = new ArrayList<String>();
+    for (int i = 0; i < 25; i++) {
+      names.add("public.s" + i);
+    }
+    sourceContents.put("app", unreadable(names));
+    var c = check(evaluate(), "source.sequences");
+    assertThat(c.getMessage()).contains("25 sequence(s)").contains("app: public.s19")
+        .doesNotContain("public.s20").endsWith(" and 5 more");
+  }
+
+  @Test
+  void unreadableSequencesDoNotMatterForDump() {
+    sourceContents.put("app", unreadable(List.of("public.orders_id_seq")));
+    spec.setMethod(Method.DUMP);
+    var r = evaluate();
+    assertThat(r.passed()).isTrue();
+    assertThat(r.checks()).extracting(CheckResult::getName).doesNotContain("source.sequences");
   }
 
   @Test

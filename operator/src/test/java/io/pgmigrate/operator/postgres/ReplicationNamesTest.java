@@ -3,7 +3,6 @@ package io.pgmigrate.operator.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.pgmigrate.operator.api.SslMode;
 import java.io.InterruptedIOException;
 import java.sql.SQLException;
 import org.junit.jupiter.api.Test;
@@ -23,16 +22,6 @@ class ReplicationNamesTest {
         .matches("[a-z0-9_]{1,63}");
     assertThat(ReplicationNames.of("99999999-9d8e-4f7a-b6c5-0123456789ab", "shop").slot())
         .isNotEqualTo(a.slot());
-  }
-
-  @Test
-  void subscriptionConninfoQuotesValuesAndNeverVerifiesWithAFileItCannotPlace() {
-    var spec = new ConnectionSpec("db.example.com", 5433, "postgres", "mig'rator", "p\\a'ss",
-        SslMode.VERIFY_FULL, "---CA---");
-    var conninfo = Conninfo.forSubscription(spec, "my db");
-    assertThat(conninfo).contains("host='db.example.com' port=5433 dbname='my db'")
-        .contains("user='mig\\'rator'").contains("password='p\\\\a\\'ss'")
-        .contains("sslmode=require").doesNotContain("---CA---");
   }
 
   @Test

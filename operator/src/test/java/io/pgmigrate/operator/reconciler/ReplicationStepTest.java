@@ -2,6 +2,7 @@ package io.pgmigrate.operator.reconciler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgmigrate.operator.postgres.Conninfo.SubscriptionTls;
 import java.sql.SQLException;
 import org.junit.jupiter.api.Test;
 
@@ -21,5 +22,15 @@ class ReplicationStepTest {
     assertThat(ReplicationStep.caughtUpBytes("1Mi")).isEqualTo(1024 * 1024);
     assertThat(ReplicationStep.caughtUpBytes("512Ki")).isEqualTo(512 * 1024);
     assertThat(ReplicationStep.caughtUpBytes(null)).isEqualTo(1024 * 1024);
+  }
+
+  @Test
+  void theStartedEventSaysHowTheSubscriptionsTlsReallyIs() {
+    assertThat(ReplicationStep.subscriptionTlsNote(SubscriptionTls.AS_REQUESTED, 15)).isEmpty();
+    assertThat(ReplicationStep.subscriptionTlsNote(SubscriptionTls.SYSTEM_CA, 16))
+        .contains("verifies").contains("sslrootcert=system").doesNotContain("require");
+    assertThat(ReplicationStep.subscriptionTlsNote(SubscriptionTls.UNVERIFIED, 15))
+        .contains("sslmode=require").contains("unverified")
+        .contains("allowUnverifiedSubscription");
   }
 }

@@ -50,7 +50,9 @@ public final class Fixtures {
 
   /**
    * A migration between two servers, logging in as their superusers through two Secrets, with
-   * TLS verify-full against the test CA (Secret {@code test-ca}).
+   * TLS verify-full against the test CA (Secret {@code test-ca}). The test targets are
+   * PostgreSQL 15, whose subscriptions cannot verify the source against a private CA, so
+   * replication.allowUnverifiedSubscription is set; tests of that check unset it.
    */
   public static PgMigration migration(
       KubernetesClient client, String namespace, String name, PostgresServer source,
@@ -78,6 +80,7 @@ public final class Fixtures {
       ca.setName("test-ca");
       e.setCaSecret(ca);
     }
+    spec.getReplication().setAllowUnverifiedSubscription(true);
     m.setSpec(spec);
     return m;
   }
