@@ -458,8 +458,7 @@ final class ReplicationStep {
           + " sslmode=verify-full against the target server's system CA store"
           + " (sslrootcert=system)";
       case UNVERIFIED -> "; the subscription connects with sslmode=require, the source's"
-          + " certificate unverified (replication.allowUnverifiedSubscription): PostgreSQL "
-          + targetMajor + " on the target cannot use its system CA store and the operator"
+          + " certificate unverified (replication.allowUnverifiedSubscription): the operator"
           + " cannot place the CA certificate on the target server";
     };
   }
@@ -501,7 +500,12 @@ final class ReplicationStep {
         restoreReplicaIdentities(src, db);
       } catch (SQLException e) {
         Interrupts.rethrowIfInterrupted(e);
+        var identities = db.getReplicaIdentityChanges() == null ? List.<String>of()
+            : db.getReplicaIdentityChanges().stream()
+                .map(c -> c.getTable() + " (was " + c.getOriginal() + ")").toList();
         problems.add("slot " + names.slot() + " / publication " + names.publication()
+            + (identities.isEmpty() ? ""
+                : " / REPLICA IDENTITY FULL on " + abbreviate(identities))
             + " on the source: " + e.getMessage());
       }
     }
