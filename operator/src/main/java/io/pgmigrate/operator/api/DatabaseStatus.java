@@ -42,6 +42,12 @@ public class DatabaseStatus {
   private String cutoverLsn;
 
   @JsonPropertyDescription(
+      "continuous: our slot exists on the source (recorded before the subscription uses it);"
+          + " if it disappears after that, the migration fails instead of making a new one, which"
+          + " would miss every change in between.")
+  private Boolean slotCreated;
+
+  @JsonPropertyDescription(
       "continuous: how far the cutover got, each step recorded before the next starts:"
           + " Confirmed (the target has every change up to cutoverLsn), ReplicationRemoved"
           + " (sequences copied; subscription, slot and publication dropped); then unlogged"
@@ -157,6 +163,18 @@ public class DatabaseStatus {
 
   public void setCutoverLsn(String cutoverLsn) {
     this.cutoverLsn = cutoverLsn;
+  }
+
+  public boolean isSlotCreated() {
+    return Boolean.TRUE.equals(slotCreated);
+  }
+
+  public Boolean getSlotCreated() {
+    return slotCreated;
+  }
+
+  public void setSlotCreated(Boolean slotCreated) {
+    this.slotCreated = slotCreated;
   }
 
   public String getCutoverStep() {

@@ -43,6 +43,12 @@ public class PgMigrationStatus {
   @JsonPropertyDescription("When the migration finished (RFC 3339).")
   private String completedAt;
 
+  @JsonPropertyDescription(
+      "continuous: the Secrets this migration reads carry its finalizer (pgmigrate.io/cleanup-"
+          + "<uid>) until no replication object of ours is left, so that deleting the namespace"
+          + " cannot take the logins its cleanup needs.")
+  private Boolean secretsHeld;
+
   @JsonPropertyDescription("The pre-flight report: one entry per check.")
   private List<CheckResult> checks = new ArrayList<>();
 
@@ -138,6 +144,18 @@ public class PgMigrationStatus {
 
   public void setCompletedAt(String completedAt) {
     this.completedAt = completedAt;
+  }
+
+  public boolean isSecretsHeld() {
+    return Boolean.TRUE.equals(secretsHeld);
+  }
+
+  public Boolean getSecretsHeld() {
+    return secretsHeld;
+  }
+
+  public void setSecretsHeld(Boolean secretsHeld) {
+    this.secretsHeld = secretsHeld;
   }
 
   public List<CheckResult> getChecks() {

@@ -16,7 +16,7 @@ public final class Replication {
   /** Where our slot stands, in bytes behind the source's current WAL position. */
   public record SlotState(
       boolean exists, boolean active, String confirmedFlushLsn, long lagBytes,
-      long retainedBytes) {}
+      long retainedBytes, boolean lost) {}
 
   /**
    * Initial copy progress and errors of a subscription: tables known to it, synchronised (ready
@@ -135,20 +135,23 @@ public final class Replication {
   public static SlotState slot(Connection src, String slot) throws SQLException {
     try (var ps = src.prepareStatement(
         """
-        select active, confirmed_flush_lsn::text,
+        select active, confirmed_flush_lsn::text, %s,
                coalesce(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(),
                                                    confirmed_flush_lsn), 0)::bigint,
                coalesce(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(),
                                                    restart_lsn), 0)::bigint
         from pg_catalog.pg_replication_slots where slot_name = ?
-        """)) {
+        """.formatted(
+            // wal_status from PostgreSQL 13: 'lost' once max_slot_wal_keep_size removed WAL
+            src.getMetaData().getDatabaseMajorVersion() >= 13
+                ? "coalesce(wal_status = 'lost', false)" : "false"))) {
       ps.setString(1, slot);
       try (var rs = ps.executeQuery()) {
         if (!rs.next()) {
-          return new SlotState(false, false, null, 0, 0);
+          return new SlotState(false, false, null, 0, 0, false);
         }
         return new SlotState(true, rs.getBoolean(1), rs.getString(2),
-            Math.max(0, rs.getLong(3)), Math.max(0, rs.getLong(4)));
+            Math.max(0, rs.getLong(4)), Math.max(0, rs.getLong(5)), rs.getBoolean(3));
       }
     }
   }

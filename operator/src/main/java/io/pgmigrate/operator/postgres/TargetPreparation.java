@@ -31,11 +31,13 @@ public final class TargetPreparation {
     try (var src = connector.open(source);
         var dst = connector.open(target)) {
       List<String> copiedRoles = List.of();
+      var sourceRoles = new HashSet<String>();
       if (migrateRoles) {
         // the source login is copied too: it often owns the objects being restored
         var roles = Roles.read(src, new HashSet<>(excludeRoles));
         var names = new HashSet<String>();
         roles.forEach(r -> names.add(r.name()));
+        sourceRoles.addAll(names);
         var result = Roles.apply(dst, roles, Roles.memberships(src, names));
         copiedRoles = result.created();
         summary.add(result.summary());
@@ -58,10 +60,12 @@ public final class TargetPreparation {
         summary.add("database privileges not granted to roles missing on the target: "
             + String.join("; ", missingGrantees));
       }
-      // only for roles created here: a role that already existed belongs to the target's users
+      // for roles created here, and in databases created here (nobody on the target has set
+      // anything in those yet); a role that already existed keeps what it has elsewhere
       var copied = new HashSet<>(copiedRoles);
       var settings = Roles.databaseSettings(src, databases).stream()
-          .filter(s -> copied.contains(s.role()))
+          .filter(s -> sourceRoles.contains(s.role())
+              && (copied.contains(s.role()) || created.contains(s.database())))
           .toList();
       int applied = Roles.applyDatabaseSettings(dst, settings);
       if (applied > 0) {

@@ -12,7 +12,8 @@ import java.util.Optional;
 
 /**
  * Reads Secrets with a plain GET when they are needed. The operator neither lists nor watches
- * Secrets: RBAC needs only {@code get}, and no Secret of the cluster sits in its memory.
+ * Secrets: RBAC needs {@code get} (and {@code patch}, for {@link SecretHolds}), and no Secret of
+ * the cluster sits in its memory.
  */
 public class KubernetesSecretLookup implements SecretLookup {
 

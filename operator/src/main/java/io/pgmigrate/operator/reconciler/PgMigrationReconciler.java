@@ -69,7 +69,7 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
     return new PgMigrationReconciler(
         new Validator(secrets, connector),
         dump,
-        new ReplicationStep(dump, connector),
+        new ReplicationStep(dump, connector, new SecretHolds(client)),
         new EventRecorder(client),
         metrics,
         client,
@@ -176,6 +176,12 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
       // keep the finalizer and try again: a slot left behind fills the source's disk (a Failed
     // migration already removed its objects when it failed, and said so if it could not)
       return DeleteControl.noFinalizerRemoval().rescheduleAfter(java.time.Duration.ofSeconds(5));
+    }
+    // the Secrets were held for this cleanup: done, or given up (and said so)
+    var held = replication.releaseSecrets(resource);
+    if (!held.isEmpty()) {
+      this.events.record(resource, new Decision.Event(true, "SecretsNotReleased",
+          "could not remove our finalizer from Secret(s): " + String.join("; ", held)));
     }
     log.info(
         "{}/{}: deleted; stopped {} dump Pod(s){}", resource.getMetadata().getNamespace(),

@@ -40,10 +40,17 @@ final class ReplicationStep {
 
   private final DumpStep pods;
   private final PgConnector connector;
+  private final SecretHolds secrets;
 
-  ReplicationStep(DumpStep pods, PgConnector connector) {
+  ReplicationStep(DumpStep pods, PgConnector connector, SecretHolds secrets) {
     this.pods = pods;
     this.connector = connector;
+    this.secrets = secrets;
+  }
+
+  /** Lets the Secrets go once nothing of ours is left; returns those it could not release. */
+  List<String> releaseSecrets(PgMigration m) {
+    return secrets.release(m);
   }
 
   /** Outcome of one pass: Events and when to look again. */
@@ -110,6 +117,11 @@ final class ReplicationStep {
             + targetMajor + " and replication.allowUnverifiedSubscription is false", now, events);
         return new Result(events, null);
       }
+      if (!status.isSecretsHeld()) {
+        // before any replication object exists: its cleanup will need these logins
+        secrets.hold(m);
+        status.setSecretsHeld(true);
+      }
       for (var db : status.getDatabases()) {
         if (!db.isSchemaCopied()) {
           continue;
@@ -134,11 +146,35 @@ final class ReplicationStep {
             recorded = true;
             continue;
           }
+          slot = Replication.slot(src, names.slot());
+          if (db.isSlotCreated() && (!slot.exists() || slot.lost())) {
+            // a new slot would start at the current position: every change since the old one's
+            // last confirmed position would be missing on the target, silently
+            var why = "our replication slot " + names.slot() + (slot.exists()
+                ? " on the source lost WAL it still needed (max_slot_wal_keep_size)"
+                : " disappeared from the source (dropped, or lost in a failover: logical slots"
+                    + " do not survive a promotion before PostgreSQL 17)");
+            db.setPhase("Failed");
+            db.setMessage(why);
+            failAndClean(m, status, "ReplicationSlotLost", db.getName() + ": " + why
+                + "; the changes since its last confirmed position cannot be recovered, so the"
+                + " target is incomplete. Remedy: start over (a new value of the annotation"
+                + " pgmigrate.io/restart; the target's tables must be emptied or dropped first,"
+                + " or use new target databases)", now, events);
+            return new Result(events, null);
+          }
           var created = ensureSource(src, names, subscriptionTlsNote(tls, targetMajor), db);
+          FaultPoints.reached("replication.sourceReady");
           if (created != null) {
             events.add(new Event(false, "ReplicationStarted", created));
           }
           slot = Replication.slot(src, names.slot());
+          if (slot.exists() && !db.isSlotCreated()) {
+            // recorded before the subscription starts consuming it
+            db.setSlotCreated(true);
+            recorded = true;
+            continue;
+          }
         }
         Replication.Progress progress;
         try (var dst = connector.open(t)) {
@@ -146,6 +182,7 @@ final class ReplicationStep {
               names.slot(),
               Conninfo.forSubscription(s, db.getName(), targetMajor, allowUnverified),
               isSuperuser(dst));
+          FaultPoints.reached("replication.subscriptionReady");
           progress = Replication.progress(dst, names.subscription());
         }
         if (!slot.exists()) {
@@ -301,6 +338,7 @@ final class ReplicationStep {
         try (var src = connector.open(source.withDatabase(db.getName()))) {
           if (db.getCutoverLsn() == null) {
             db.setCutoverLsn(Replication.cutoverLsn(src));
+            FaultPoints.reached("cutover.lsnRecorded");
             db.setPhase("CuttingOver");
             db.setMessage("cutover: waiting until the target confirmed source LSN "
                 + db.getCutoverLsn());
@@ -311,6 +349,7 @@ final class ReplicationStep {
           if (db.getCutoverStep() == null) {
             if (Replication.confirmed(src, names.slot(), db.getCutoverLsn())) {
               db.setCutoverStep(CONFIRMED);
+              FaultPoints.reached("cutover.confirmed");
               db.setMessage("cutover: the target confirmed source LSN " + db.getCutoverLsn()
                   + "; removing replication");
               recorded = true;
@@ -325,12 +364,17 @@ final class ReplicationStep {
                 Replication.setSequence(dst, (String) seq[0], (Long) seq[1]);
                 sequences++;
               }
+              FaultPoints.reached("cutover.sequencesCopied");
               Replication.dropSubscription(dst, names.subscription());
+              FaultPoints.reached("cutover.subscriptionDropped");
             }
             Replication.dropSlot(src, names.slot());
+            FaultPoints.reached("cutover.slotDropped");
             Replication.dropPublication(src, names.publication());
+            FaultPoints.reached("cutover.publicationDropped");
             restoreReplicaIdentities(src, db);
             db.setCutoverStep(REPLICATION_REMOVED);
+            FaultPoints.reached("cutover.replicationRemoved");
             db.setLagBytes(0L);
             db.setMessage("cut over at LSN " + db.getCutoverLsn() + "; " + sequences
                 + " sequence(s) copied; replication objects removed");
@@ -385,6 +429,8 @@ final class ReplicationStep {
       return new Result(events, CUTOVER_POLL);
     }
     status.setLag(null);
+    secrets.release(m);
+    status.setSecretsHeld(null);
     DumpStep.succeed(status, total + " database(s) cut over; the target has every change up to"
         + " the cutover and no replication object of ours is left", generation, now, events);
     return new Result(events, null);
@@ -533,6 +579,8 @@ final class ReplicationStep {
     var problems = cleanup(m, status, events);
     var generation = m.getMetadata().getGeneration();
     if (problems.isEmpty()) {
+      secrets.release(m);
+      status.setSecretsHeld(null);
       Conditions.set(status.getConditions(), Conditions.REPLICATION_REMOVED, "True", "Removed",
           "no publication, slot or subscription of this migration is left", generation, now);
       return null;

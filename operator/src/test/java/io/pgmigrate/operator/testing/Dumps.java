@@ -27,7 +27,7 @@ public final class Dumps {
   /** pg_dumpall --roles-only, only the lines that name a role with the prefix. */
   public static List<String> roles(PostgresServer server, String prefix) {
     return normalise(run(server, PostgresServer.binDir() + "/pg_dumpall", "--roles-only",
-        "--dbname=postgres")).stream().filter(l -> l.contains(prefix)).toList();
+        "--database=postgres")).stream().filter(l -> l.contains(prefix)).toList();
   }
 
   static List<String> normalise(String dump) {

@@ -1,0 +1,154 @@
+package io.pgmigrate.operator;
+
+import static io.pgmigrate.operator.ContinuousMigrationIT.deleteAndWait;
+import static io.pgmigrate.operator.ContinuousMigrationIT.migration;
+import static io.pgmigrate.operator.ContinuousMigrationIT.ourObjects;
+import static io.pgmigrate.operator.ContinuousMigrationIT.seed;
+import static io.pgmigrate.operator.ContinuousMigrationIT.source;
+import static io.pgmigrate.operator.OperatorValidationIT.awaitPhase;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.pgmigrate.operator.api.Phase;
+import io.pgmigrate.operator.postgres.ReplicationNames;
+import io.pgmigrate.operator.reconciler.Conditions;
+import io.pgmigrate.operator.testing.Contents;
+import io.pgmigrate.operator.testing.OperatorExtension;
+import io.pgmigrate.operator.testing.PostgresPair;
+import java.time.Duration;
+import java.util.List;
+import io.pgmigrate.operator.reconciler.FaultPoints;
+import io.pgmigrate.operator.testing.Writer;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Replication objects that change behind the operator's back. */
+@ExtendWith({PostgresPair.class, OperatorExtension.class})
+class ReplicationFaultsIT {
+
+  @AfterEach
+  void noMoreFaults() {
+    FaultPoints.hook = name -> {};
+  }
+
+  /**
+   * The operator "killed" once at each point between the irreversible steps of setting up
+   * replication and of the cutover: an exception there ends the pass before its status is
+   * written, which is what a SIGKILL at that instant leaves. The next pass must carry on from
+   * what status and the catalogs say: every row once, nothing of ours left.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"replication.sourceReady", "replication.subscriptionReady",
+      "cutover.lsnRecorded", "cutover.confirmed", "cutover.sequencesCopied",
+      "cutover.subscriptionDropped", "cutover.slotDropped", "cutover.publicationDropped",
+      "cutover.replicationRemoved"})
+  void aCrashBetweenAnyTwoStepsLosesAndDuplicatesNothing(String point, OperatorExtension.Env env,
+      PostgresPair.Servers pg) throws Exception {
+    var db = "crash_" + point.replace('.', '_').toLowerCase();
+    var name = "crash-" + point.replace('.', '-').toLowerCase();
+    try (var src = source(name + "-src")) {
+      seed(src, db);
+      src.execute(db, "create table journal (at int, what text)",
+          "insert into journal select g, 'e' || g from generate_series(1, 500) g");
+      var crashed = new AtomicBoolean();
+      FaultPoints.hook = reached -> {
+        if (reached.equals(point) && crashed.compareAndSet(false, true)) {
+          throw new IllegalStateException("injected crash at " + point);
+        }
+      };
+      var started = System.nanoTime();
+      var m = migration(env, name, src, pg.target(), List.of(db));
+      m.getSpec().getReplication().setReplicaIdentityFull(true);
+      env.client().resource(m).create();
+      try (var writer = new Writer(src, db, Duration.ofMinutes(2))) {
+        awaitPhase(env, name, Phase.Syncing);
+        await().atMost(Duration.ofSeconds(10)).until(() -> writer.statements() > 100);
+        writer.stop();
+      }
+      // a table without key: a replayed change would show as a duplicate row
+      src.execute(db, "insert into journal select g, 'late' from generate_series(501, 600) g",
+          "update journal set what = 'changed' where at <= 10");
+      ContinuousMigrationIT.setKeepReplicating(env, name, false);
+      awaitPhase(env, name, Phase.Ready);
+      assertThat(crashed).as("the crash at " + point + " happened").isTrue();
+      ContinuousMigrationIT.assertSameData(src, pg.target(), db);
+      assertThat(ourObjects(src, pg.target(), List.of(db))).isEmpty();
+      assertThat(InitialCopyIT.replicaIdentities(src, db)).containsEntry("public.journal", "d");
+      var rows = Contents.query(pg.target(), db, "select count(*)::text, '' from journal");
+      System.out.printf("crash at %s: Ready after %.1f s, journal %s rows on the target (600 on"
+          + " the source), nothing of ours left%n", point, (System.nanoTime() - started) / 1e9,
+          rows.keySet());
+      deleteAndWait(env, name);
+    }
+  }
+
+  @Test
+  void aSlotLostWhileSyncingFailsTheMigrationAndIsNeverMadeAgain(
+      OperatorExtension.Env env, PostgresPair.Servers pg) {
+    try (var src = source("lost-src")) {
+      seed(src, "lost_db");
+      var m = env.client().resource(migration(env, "lost", src, pg.target(), List.of("lost_db")))
+          .create();
+      var syncing = awaitPhase(env, "lost", Phase.Syncing);
+      assertThat(syncing.getStatus().getDatabases().get(0).isSlotCreated()).isTrue();
+      var names = ReplicationNames.of(m.getMetadata().getUid(), "lost_db");
+      // as a failover does: the slot is gone while the subscription still wants it
+      pg.target().execute("lost_db", "alter subscription " + names.subscription() + " disable");
+      await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> {
+        src.execute("postgres", "select pg_drop_replication_slot('" + names.slot() + "')");
+        return true;
+      });
+      // rows written now were never decoded by any slot of ours
+      src.execute("lost_db", "insert into items (v) select 'after the loss' from"
+          + " generate_series(1, 18)");
+      var failed = awaitPhase(env, "lost", Phase.Failed);
+      var ready = Conditions.get(failed.getStatus().getConditions(), Conditions.READY);
+      assertThat(ready.getReason()).isEqualTo("ReplicationSlotLost");
+      assertThat(failed.getStatus().getMessage()).contains(names.slot()).contains("start over");
+      await().atMost(Duration.ofSeconds(30))
+          .until(() -> ourObjects(src, pg.target(), List.of("lost_db")).isEmpty());
+      // and it stays that way: no new slot
+      await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(7)).until(() ->
+          Contents.query(src, "postgres", "select slot_name, '' from pg_replication_slots")
+              .isEmpty());
+      deleteAndWait(env, "lost");
+    }
+  }
+
+  @Test
+  void secretsOutliveTheirNamespacesDeletionUntilNothingOfOursIsLeft(
+      OperatorExtension.Env env, PostgresPair.Servers pg) {
+    try (var src = source("nsdel-src")) {
+      seed(src, "nsdel_db");
+      env.client().resource(migration(env, "nsdel", src, pg.target(), List.of("nsdel_db")))
+          .create();
+      awaitPhase(env, "nsdel", Phase.Syncing);
+      assertThat(ourObjects(src, pg.target(), List.of("nsdel_db"))).hasSize(3);
+      // deleting a namespace deletes its Secrets and PgMigrations in no particular order; the
+      // Secrets first is the order that used to leave the source replicating
+      var secrets = env.client().secrets().inNamespace(env.namespace());
+      for (var name : List.of("nsdel-source", "nsdel-target")) {
+        secrets.withName(name).delete();
+      }
+      for (var name : List.of("nsdel-source", "nsdel-target")) {
+        var held = secrets.withName(name).get();
+        assertThat(held).as(name).isNotNull();
+        assertThat(held.getMetadata().getDeletionTimestamp()).isNotNull();
+      }
+      var started = System.nanoTime();
+      env.client().resources(io.pgmigrate.operator.api.PgMigration.class)
+          .inNamespace(env.namespace()).withName("nsdel").delete();
+      await().atMost(Duration.ofSeconds(30))
+          .until(() -> ourObjects(src, pg.target(), List.of("nsdel_db")).isEmpty());
+      await().atMost(Duration.ofSeconds(30)).until(() ->
+          secrets.withName("nsdel-source").get() == null
+              && secrets.withName("nsdel-target").get() == null);
+      System.out.printf("namespace deletion: nothing of ours left after %.1f s%n",
+          (System.nanoTime() - started) / 1e9);
+    }
+  }
+}
