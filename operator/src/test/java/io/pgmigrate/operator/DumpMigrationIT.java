@@ -193,7 +193,7 @@ class DumpMigrationIT {
     assertThat(ready.getStatus().getMessage()).contains("2 database(s) copied and verified");
     assertThat(ready.getStatus().getDatabases()).allSatisfy(d -> {
       assertThat(d.getPhase()).isEqualTo("Done");
-      assertThat(d.getPod()).startsWith("dump-all-dump-");
+      assertThat(d.getPod()).startsWith("dump-all-").contains("-dump-");
       assertThat(d.getMessage()).contains("row counts");
     });
     assertThat(check(ready, "source.largeObjects").getResult()).isEqualTo(CheckOutcome.Passed);

@@ -151,4 +151,86 @@ class ReplicationFaultsIT {
           (System.nanoTime() - started) / 1e9);
     }
   }
+
+  @Test
+  void anUnexpectedErrorShowsInAConditionAtOnceAndGoesWhenItStops(
+      OperatorExtension.Env env, PostgresPair.Servers pg) {
+    try (var src = source("boom-src")) {
+      seed(src, "boom_db");
+      var stop = new AtomicBoolean();
+      FaultPoints.hook = reached -> {
+        if (reached.equals("replication.subscriptionReady") && !stop.get()) {
+          throw new IllegalStateException("injected: the API server answered 500");
+        }
+      };
+      env.client().resource(migration(env, "boom", src, pg.target(), List.of("boom_db")))
+          .create();
+      var erring = await().atMost(Duration.ofSeconds(60)).until(
+          () -> OperatorValidationIT.get(env, "boom"),
+          x -> x.getStatus() != null
+              && Conditions.get(x.getStatus().getConditions(), Conditions.RECONCILE_ERROR) != null);
+      var condition = Conditions.get(erring.getStatus().getConditions(), Conditions.RECONCILE_ERROR);
+      assertThat(condition.getStatus()).isEqualTo("True");
+      assertThat(condition.getMessage()).contains("injected: the API server answered 500");
+      stop.set(true);
+      var syncing = awaitPhase(env, "boom", Phase.Syncing);
+      await().atMost(Duration.ofSeconds(10)).until(() -> Conditions.get(
+          OperatorValidationIT.get(env, "boom").getStatus().getConditions(),
+          Conditions.RECONCILE_ERROR) == null);
+      assertThat(syncing.getStatus().getPhase()).isEqualTo(Phase.Syncing);
+      deleteAndWait(env, "boom");
+    }
+  }
+
+  @Test
+  void aPermanentErrorInTheCutoverFailsWithItAndRemovesOurObjects(
+      OperatorExtension.Env env, PostgresPair.Servers pg) {
+    try (var src = source("cutfail-src")) {
+      seed(src, "cutfail_db");
+      env.client().resource(migration(env, "cutfail", src, pg.target(), List.of("cutfail_db")))
+          .create();
+      awaitPhase(env, "cutfail", Phase.Syncing);
+      // the target refuses the source's sequence value (507 > 100): no retry can fix that
+      pg.target().execute("cutfail_db", "alter sequence invoice_no maxvalue 100 restart 1");
+      ContinuousMigrationIT.setKeepReplicating(env, "cutfail", false);
+      var failed = awaitPhase(env, "cutfail", Phase.Failed);
+      var ready = Conditions.get(failed.getStatus().getConditions(), Conditions.READY);
+      assertThat(ready.getReason()).isEqualTo("CutoverFailed");
+      assertThat(failed.getStatus().getMessage()).contains("invoice_no").contains("SQLSTATE 22003");
+      await().atMost(Duration.ofSeconds(30))
+          .until(() -> ourObjects(src, pg.target(), List.of("cutfail_db")).isEmpty());
+      deleteAndWait(env, "cutfail");
+    }
+  }
+
+  @Test
+  void editsThatWouldHalfApplyAreRefusedByTheApiServerWhileSyncing(
+      OperatorExtension.Env env, PostgresPair.Servers pg) {
+    try (var src = source("edit-src")) {
+      seed(src, "edit_db");
+      env.client().resource(migration(env, "edit", src, pg.target(), List.of("edit_db")))
+          .create();
+      awaitPhase(env, "edit", Phase.Syncing);
+      for (var patch : List.of("{\"spec\":{\"source\":{\"host\":\"elsewhere.example.com\"}}}",
+          "{\"spec\":{\"target\":{\"port\":6543}}}",
+          "{\"spec\":{\"databases\":[\"edit_db\",\"other\"]}}",
+          "{\"spec\":{\"method\":\"dump\"}}")) {
+        var result = io.pgmigrate.operator.testing.Kubectl.run(env.api(), "", "patch",
+            "pgmigration", "edit", "-n", env.namespace(), "--type", "merge", "-p", patch);
+        assertThat(result.exitCode()).as(patch + ": " + result.output()).isNotZero();
+        assertThat(result.output()).contains("cannot change while the migration is Migrating"
+            + " or Syncing").contains("delete this PgMigration");
+      }
+      // what may change mid-run still does: the cutover
+      var allowed = io.pgmigrate.operator.testing.Kubectl.run(env.api(), "", "patch",
+          "pgmigration", "edit", "-n", env.namespace(), "--type", "merge", "-p",
+          "{\"spec\":{\"keepReplicating\":false,"
+              + "\"replication\":{\"caughtUpLagBytes\":\"2Mi\"}}}");
+      assertThat(allowed.exitCode()).as(allowed.output()).isZero();
+      awaitPhase(env, "edit", Phase.Ready);
+      assertThat(OperatorValidationIT.get(env, "edit").getSpec().getSource().getHost())
+          .isEqualTo("localhost");
+      deleteAndWait(env, "edit");
+    }
+  }
 }

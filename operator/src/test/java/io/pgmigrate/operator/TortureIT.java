@@ -148,9 +148,16 @@ class TortureIT {
           .isEqualTo(Contents.objects(src, "torture_c"));
       assertThat(Dumps.roles(pg.target(), "torture_"))
           .containsExactlyInAnyOrderElementsOf(Dumps.roles(src, "torture_"));
-      var sequences = Contents.sequences(src, "torture_c");
-      Contents.sequences(pg.target(), "torture_c").forEach((seq, v) -> assertThat(
-          Long.parseLong(v)).as(seq).isGreaterThanOrEqualTo(Long.parseLong(sequences.get(seq))));
+      // every sequence the source used is at least as far on the target (never used: null)
+      var targetSequences = Contents.sequences(pg.target(), "torture_c");
+      assertThat(targetSequences).hasSizeGreaterThan(5);
+      Contents.sequences(src, "torture_c").forEach((seq, v) -> {
+        if (!"null".equals(v)) {
+          assertThat(targetSequences.get(seq)).as(seq).isNotEqualTo("null");
+          assertThat(Long.parseLong(targetSequences.get(seq))).as(seq)
+              .isGreaterThanOrEqualTo(Long.parseLong(v));
+        }
+      });
       // the source as found: same schema, identities, functions; nothing of ours left
       assertThat(after.schema()).isEqualTo(before.schema());
       assertThat(after.identities()).isEqualTo(before.identities());

@@ -1,5 +1,6 @@
 package io.pgmigrate.operator.api;
 
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -22,6 +23,22 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Databases", jsonPath = ".status.progress", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Lag", jsonPath = ".status.lag", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
+@ValidationRule(
+    value = "!has(oldSelf.status) || !has(oldSelf.status.phase)"
+        + " || !(oldSelf.status.phase in ['Migrating', 'Syncing'])"
+        + " || (self.spec.source == oldSelf.spec.source"
+        + " && self.spec.target == oldSelf.spec.target"
+        + " && self.spec.method == oldSelf.spec.method"
+        + " && has(self.spec.databases) == has(oldSelf.spec.databases)"
+        + " && (!has(self.spec.databases) || self.spec.databases == oldSelf.spec.databases)"
+        + " && has(self.spec.excludeDatabases) == has(oldSelf.spec.excludeDatabases)"
+        + " && (!has(self.spec.excludeDatabases)"
+        + "     || self.spec.excludeDatabases == oldSelf.spec.excludeDatabases))",
+    message = "source, target, method, databases and excludeDatabases cannot change while the"
+        + " migration is Migrating or Syncing (the copy and the replication already point at"
+        + " them): to migrate something else, delete this PgMigration (its finalizer removes"
+        + " the replication objects) and create a new one; keepReplicating, validateOnly and"
+        + " the thresholds may change at any time")
 public class PgMigration extends CustomResource<PgMigrationSpec, PgMigrationStatus>
     implements Namespaced {
 

@@ -49,6 +49,11 @@ public class PgMigrationStatus {
           + " cannot take the logins its cleanup needs.")
   private Boolean secretsHeld;
 
+  @JsonPropertyDescription(
+      "Databases this migration created on the target (recorded before creating them, kept"
+          + " across restarts): only these may be emptied for a retry.")
+  private List<String> createdDatabases = new ArrayList<>();
+
   @JsonPropertyDescription("The pre-flight report: one entry per check.")
   private List<CheckResult> checks = new ArrayList<>();
 
@@ -156,6 +161,14 @@ public class PgMigrationStatus {
 
   public void setSecretsHeld(Boolean secretsHeld) {
     this.secretsHeld = secretsHeld;
+  }
+
+  public List<String> getCreatedDatabases() {
+    return createdDatabases;
+  }
+
+  public void setCreatedDatabases(List<String> createdDatabases) {
+    this.createdDatabases = createdDatabases == null ? new ArrayList<>() : createdDatabases;
   }
 
   public List<CheckResult> getChecks() {

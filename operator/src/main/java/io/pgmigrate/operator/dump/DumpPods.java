@@ -266,15 +266,19 @@ public final class DumpPods {
   }
 
   /**
-   * A DNS-1123 Pod name: the migration's name (shortened), the kind ("dump" for data, "schema",
-   * "index" for the post-data pass), the database's hash, the attempt.
+   * A DNS-1123 Pod name: the migration's name (shortened), the start of its UID (two migrations
+   * whose names share their first 30 characters get Pods of their own), the kind ("dump" for
+   * data, "schema", "index" for the post-data pass, "cutover"), the database's hash, the attempt.
    */
   public static String podName(PgMigration m, Kind kind, String database, int attempt) {
     var base = m.getMetadata().getName().toLowerCase(Locale.ROOT);
-    if (base.length() > 40) {
-      base = base.substring(0, 40).replaceAll("-+$", "");
+    if (base.length() > 30) {
+      base = base.substring(0, 30).replaceAll("[-.]+$", "");
     }
-    return base + "-" + kind.nameInfix + "-" + hash(database) + "-" + attempt;
+    var uid = m.getMetadata().getUid() == null ? "" : m.getMetadata().getUid();
+    var owner = uid.replace("-", "");
+    owner = owner.substring(0, Math.min(6, owner.length()));
+    return base + "-" + owner + "-" + kind.nameInfix + "-" + hash(database) + "-" + attempt;
   }
 
   /** A short, stable, label-safe hash of a database name (names may hold any character). */

@@ -92,4 +92,32 @@ public final class TargetPreparation {
       Roles.applyDatabaseSettings(dst, roleSettings);
     }
   }
+
+  /** The databases of the list that do not exist on the target. */
+  public List<String> missingDatabases(ConnectionSpec target, List<String> databases)
+      throws SQLException {
+    var missing = new ArrayList<String>();
+    try (var dst = connector.open(target);
+        var ps = dst.prepareStatement("select 1 from pg_catalog.pg_database where datname = ?")) {
+      for (var db : databases) {
+        ps.setString(1, db);
+        try (var rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            missing.add(db);
+          }
+        }
+      }
+    }
+    return missing;
+  }
+
+  /** Connects to both servers, to learn that they answer before a Pod is started. */
+  public void probe(ConnectionSpec source, ConnectionSpec target, String database)
+      throws SQLException {
+    try (var src = connector.open(source.withDatabase(database));
+        var dst = connector.open(target)) {
+      src.isValid(5);
+      dst.isValid(5);
+    }
+  }
 }

@@ -14,6 +14,8 @@ public final class Conditions {
   public static final String TARGET_PREPARED = "TargetPrepared";
   /** continuous: False while a publication, slot or subscription of ours is still left. */
   public static final String REPLICATION_REMOVED = "ReplicationObjectsRemoved";
+  /** True while an unexpected error (not a migration failure) keeps a pass from finishing. */
+  public static final String RECONCILE_ERROR = "ReconcileError";
 
   private Conditions() {}
 

@@ -35,6 +35,8 @@ public final class Decider {
 
   public static Decision decide(PgMigration m, ValidationReport report, Instant now) {
     var status = copy(m.getStatus());
+    // this pass runs: an error of an earlier one is over (it sets the condition again if not)
+    status.getConditions().removeIf(c -> Conditions.RECONCILE_ERROR.equals(c.getType()));
     var generation = m.getMetadata().getGeneration();
     var token = m.restartToken();
     var events = new ArrayList<Event>();

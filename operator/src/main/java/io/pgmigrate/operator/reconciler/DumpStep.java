@@ -42,14 +42,18 @@ final class DumpStep {
     this.client = client;
   }
 
-  List<Event> run(PgMigration m, PgMigrationStatus status, List<Pod> pods, Instant now) {
+  /** While the dump Pods run: how often to look again (a retry may wait for a server). */
+  static final java.time.Duration POLL = java.time.Duration.ofSeconds(5);
+
+  ReplicationStep.Result run(PgMigration m, PgMigrationStatus status, List<Pod> pods,
+      Instant now) {
     var events = new ArrayList<Event>();
     if (!prepareTarget(m, status, now, events)) {
-      return events;
+      return new ReplicationStep.Result(events, whenPreparing(status));
     }
     var plan = runPods(m, status, status.getDatabases(), pods, DumpPods.Kind.DATA, now, events);
     if (plan == null) {
-      return events;
+      return new ReplicationStep.Result(events, null);
     }
     status.setDatabases(new ArrayList<>(plan.databases()));
     status.setProgress(plan.done() + "/" + plan.databases().size());
@@ -58,17 +62,30 @@ final class DumpStep {
       var text = plan.failure();
       fail(status, reason, text.length() > 1000 ? text.substring(0, 997) + "..." : text,
           m.getMetadata().getGeneration(), now, events);
-      return events;
+      return new ReplicationStep.Result(events, null);
     }
     if (!plan.allDone()) {
       status.setMessage("copying with pg_dump/pg_restore: " + plan.done() + "/"
           + plan.databases().size() + " database(s) done");
-      return events;
+      return new ReplicationStep.Result(events, POLL);
     }
-    return finish(m, status, now, events);
+    return new ReplicationStep.Result(finish(m, status, now, events), null);
   }
 
-  /** Roles and databases on the target, once per run; false when the migration failed. */
+  /** After prepareTarget said no: nothing when it failed, soon when it waits or recorded. */
+  static java.time.Duration whenPreparing(PgMigrationStatus status) {
+    return status.getPhase() == Phase.Failed ? null : java.time.Duration.ofSeconds(1);
+  }
+
+  /**
+   * Roles and databases on the target, once per run; false when the migration failed or waits
+   * for a server (then the caller looks again soon).
+   *
+   * <p>The databases this migration is about to create are recorded in status first
+   * (status.createdDatabases, kept across restarts): a database that exists only because an
+   * earlier attempt or run of this same migration made it is ours to empty and fill again,
+   * while one that existed before is the user's and is never dropped.
+   */
   boolean prepareTarget(PgMigration m, PgMigrationStatus status, Instant now, List<Event> events) {
     var prepared = Conditions.get(status.getConditions(), Conditions.TARGET_PREPARED);
     if (prepared != null && "True".equals(prepared.getStatus())) {
@@ -83,17 +100,40 @@ final class DumpStep {
     try {
       var spec = m.getSpec();
       var databases = status.getDatabases().stream().map(DatabaseStatus::getName).toList();
+      var ours = new java.util.LinkedHashSet<>(status.getCreatedDatabases());
+      var missing = preparation.missingDatabases(logins[1].spec(), databases);
+      if (!ours.containsAll(missing)) {
+        // recorded before they are created: a crash in between cannot make them the user's
+        ours.addAll(missing);
+        status.setCreatedDatabases(new ArrayList<>(ours));
+        status.setMessage("creating " + missing.size() + " database(s) on the target");
+        return false;
+      }
       var result = preparation.prepare(logins[0].spec(), logins[1].spec(), databases,
           spec.getRoles().isMigrate(), new HashSet<>(spec.getRoles().getExclude()));
+      var emptied = new ArrayList<String>();
       for (var db : status.getDatabases()) {
-        db.setCreatedOnTarget(result.createdDatabases().contains(db.getName()));
+        boolean created = result.createdDatabases().contains(db.getName());
+        if (!created && ours.contains(db.getName())) {
+          // made by an earlier run of this migration (a restart): start it over empty
+          preparation.recreate(logins[0].spec(), logins[1].spec(), db.getName());
+          emptied.add(db.getName());
+        }
+        db.setCreatedOnTarget(ours.contains(db.getName()));
       }
+      var summary = result.summary() + (emptied.isEmpty() ? ""
+          : "; emptied what an earlier run of this migration left in " + String.join(", ", emptied));
       Conditions.set(status.getConditions(), Conditions.TARGET_PREPARED, "True", "Prepared",
-          result.summary(), generation, now);
-      events.add(new Event(false, "TargetPrepared", result.summary()));
+          summary, generation, now);
+      events.add(new Event(false, "TargetPrepared", summary));
       return true;
     } catch (SQLException e) {
       Interrupts.rethrowIfInterrupted(e);
+      if (ReplicationStep.transient_(e)) {
+        status.setMessage("preparing the target (roles, databases): " + e.getMessage()
+            + " (waiting for the server, retrying)");
+        return false;
+      }
       fail(status, "PreparationFailed", "preparing the target (roles, databases): "
           + e.getMessage(), generation, now, events);
       return false;
@@ -133,17 +173,27 @@ final class DumpStep {
         db.setPod(name);
         continue;
       }
-      if (c.attempt() > 1 && db.isCreatedOnTarget() && kind != DumpPods.Kind.POST_DATA) {
-        // a failed attempt leaves objects behind that make the next restore fail: start over
-        // from an empty database, which is only allowed because the operator created it
+      if (c.attempt() > 1) {
+        // a retry after a failed Pod: both servers must answer first (an outage would fail
+        // every attempt within seconds), and a database the operator created starts over
+        // empty, since a failed attempt leaves objects that make the next restore fail
         try {
           var logins = logins(m);
           if (logins == null) {
             throw new SQLException(loginError(m));
           }
-          preparation.recreate(logins[0].spec(), logins[1].spec(), c.database());
+          preparation.probe(logins[0].spec(), logins[1].spec(), c.database());
+          if (db.isCreatedOnTarget() && kind != DumpPods.Kind.POST_DATA
+              && kind != DumpPods.Kind.CUTOVER) {
+            preparation.recreate(logins[0].spec(), logins[1].spec(), c.database());
+          }
         } catch (SQLException e) {
           Interrupts.rethrowIfInterrupted(e);
+          if (ReplicationStep.transient_(e)) {
+            db.setMessage("attempt " + (c.attempt() - 1) + " failed; attempt " + c.attempt()
+                + " waits for the servers: " + e.getMessage());
+            continue;
+          }
           fail(status, "PreparationFailed", "emptying database " + c.database()
               + " on the target for attempt " + c.attempt() + ": " + e.getMessage(), generation,
               now, events);

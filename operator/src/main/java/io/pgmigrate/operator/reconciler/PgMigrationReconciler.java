@@ -20,10 +20,13 @@ import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.pgmigrate.operator.api.PgMigrationStatus;
 import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.pgmigrate.operator.api.PgMigration;
+import io.pgmigrate.operator.checks.MigrationConflicts;
 import io.pgmigrate.operator.checks.ValidationReport;
 import io.pgmigrate.operator.checks.Validator;
 import java.time.Clock;
@@ -39,6 +42,8 @@ import org.slf4j.LoggerFactory;
 public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<PgMigration> {
 
   public static final String NAME = "pgmigration";
+  /** After JOSDK's retries ran out, how often a failing migration is looked at again. */
+  static final java.time.Duration ERROR_RETRY = java.time.Duration.ofMinutes(1);
   private static final Logger log = LoggerFactory.getLogger(PgMigrationReconciler.class);
 
   private final Validator validator;
@@ -94,6 +99,8 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
     ValidationReport report = null;
     if (Decider.needsValidation(resource)) {
       report = validator.validate(resource.getMetadata().getNamespace(), resource.getSpec());
+      report = MigrationConflicts.addTo(report, resource,
+          context.getPrimaryCache().list().toList());
     }
     var now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
     var decision = Decider.decide(resource, report, now);
@@ -104,14 +111,17 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
       // a restart: the Pods of the failed run must not count against the new one
       deletePods(resource);
     }
+    java.time.Duration dumpRequeue = null;
     if (status.getPhase() == Phase.Migrating && status.getMethod() == Method.DUMP
         && report == null) {
       var pods = context.getSecondaryResources(Pod.class).stream()
           .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
           .toList();
-      toRecord.addAll(dump.run(resource, status, pods, now));
+      var result = dump.run(resource, status, pods, now);
+      toRecord.addAll(result.events());
+      dumpRequeue = result.requeueAfter();
     }
-    java.time.Duration requeue = decision.requeueAfter();
+    java.time.Duration requeue = dumpRequeue != null ? dumpRequeue : decision.requeueAfter();
     if ((status.getPhase() == Phase.Migrating || status.getPhase() == Phase.Syncing)
         && status.getMethod() == Method.CONTINUOUS && report == null) {
       var pods = context.getSecondaryResources(Pod.class).stream()
@@ -153,6 +163,33 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
       return control.rescheduleAfter(Decider.NOW);
     }
     return requeue == null ? control : control.rescheduleAfter(requeue);
+  }
+
+  /**
+   * An exception that escaped a pass (an API server error, a bug) shows in the condition
+   * ReconcileError at once, instead of status going stale while JOSDK retries; and a migration
+   * is looked at again every minute after the retries ran out, since it may hold a slot that
+   * fills the source's disk. The next pass that succeeds removes the condition.
+   */
+  @Override
+  public ErrorStatusUpdateControl<PgMigration> updateErrorStatus(
+      PgMigration resource, Context<PgMigration> context, Exception e) {
+    var status = resource.getStatus() == null ? new PgMigrationStatus()
+        : resource.getStatus().copy();
+    var message = e.getClass().getSimpleName() + ": " + e.getMessage();
+    Conditions.set(status.getConditions(), Conditions.RECONCILE_ERROR, "True", "UnexpectedError",
+        (message.length() > 1000 ? message.substring(0, 997) + "..." : message)
+            + " (retrying; the operator's log has the details)",
+        resource.getMetadata().getGeneration(), clock.instant().truncatedTo(ChronoUnit.SECONDS));
+    // JOSDK logs the exception itself
+    var fresh = new PgMigration();
+    fresh.setMetadata(
+        new ObjectMetaBuilder()
+            .withName(resource.getMetadata().getName())
+            .withNamespace(resource.getMetadata().getNamespace())
+            .build());
+    fresh.setStatus(status);
+    return ErrorStatusUpdateControl.patchStatus(fresh).rescheduleAfter(ERROR_RETRY);
   }
 
   @Override

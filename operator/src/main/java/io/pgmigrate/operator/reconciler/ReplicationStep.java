@@ -60,7 +60,7 @@ final class ReplicationStep {
     var events = new ArrayList<Event>();
     var generation = m.getMetadata().getGeneration();
     if (!pods.prepareTarget(m, status, now, events)) {
-      return new Result(events, null);
+      return new Result(events, DumpStep.whenPreparing(status));
     }
     var logins = pods.logins(m);
     if (logins == null) {
@@ -390,6 +390,15 @@ final class ReplicationStep {
       }
     } catch (SQLException e) {
       Interrupts.rethrowIfInterrupted(e);
+      if (!transient_(e)) {
+        // no retry can fix a permission or a value the target refuses: say so and clean up
+        failAndClean(m, status, "CutoverFailed", "cutover: " + e.getMessage() + " (SQLSTATE "
+            + e.getSQLState() + "). Replication was removed; the target has every change up"
+            + " to the point of this error. Remedy: fix the cause on the target, then start"
+            + " over (annotation pgmigrate.io/restart) or copy what is missing by hand", now,
+            events);
+        return new Result(events, null);
+      }
       status.setMessage("cutover: " + e.getMessage() + " (retrying)");
       return new Result(events, COPY_POLL);
     }

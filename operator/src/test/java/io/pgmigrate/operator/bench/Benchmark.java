@@ -185,7 +185,7 @@ public final class Benchmark {
     var done = Instant.parse(ready.getStatus().getCompletedAt());
     for (var pod : client.pods().inNamespace("bench")
         .withLabel(DumpPods.MIGRATION_UID, ready.getMetadata().getUid()).list().getItems()) {
-      if (pod.getMetadata().getName().startsWith(m.getMetadata().getName() + "-dump-")) {
+      if (DumpPods.Kind.DATA.label.equals(pod.getMetadata().getLabels().get(DumpPods.KIND))) {
         var cs = pod.getStatus().getContainerStatuses().get(0).getState().getTerminated();
         var started = Instant.parse(cs.getStartedAt());
         var finished = Instant.parse(cs.getFinishedAt());

@@ -133,6 +133,12 @@ class DumpPodsTest {
         .endsWith("-2");
     assertThat(DumpPods.podName(m, "Weird \"db\"; drop", 2)).isEqualTo(name);
     assertThat(DumpPods.podName(m, "other", 2)).isNotEqualTo(name);
+    // another migration whose name shares the first 30 characters gets Pods of its own
+    var twin = migration("a-very-long-migration-name-that-goes-on-and-on-and-on-forever-2");
+    twin.getMetadata().setUid("7a6b5c4d-0000-4000-8000-000000000002");
+    assertThat(DumpPods.podName(twin, "Weird \"db\"; drop", 2)).isNotEqualTo(name)
+        .hasSizeLessThanOrEqualTo(63);
+    assertThat(name).startsWith("a-very-long-migration-name-tha-0f1e2d-dump-");
     var pod = DumpPods.build(new DumpPods.Request(m, "Weird \"db\"; drop", 2, "postgres:16", 1, true));
     assertThat(pod.getMetadata().getLabels()).allSatisfy((k, v) ->
         assertThat(v).matches("[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?").hasSizeLessThanOrEqualTo(63));

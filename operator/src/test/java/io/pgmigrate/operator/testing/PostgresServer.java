@@ -207,6 +207,17 @@ public final class PostgresServer implements AutoCloseable {
     execute("postgres", "select pg_reload_conf()");
   }
 
+  /** Stops the server (an outage); {@link #start()} brings it back on the same port. */
+  public void stop() {
+    run(List.of(bin + "/pg_ctl", "-D", data.toString(), "-m", "fast", "-w", "-t", "60", "stop"));
+  }
+
+  /** Starts a stopped server again. */
+  public void start() {
+    run(List.of(bin + "/pg_ctl", "-D", data.toString(), "-l", logFile().toString(), "-w", "-t",
+        "60", "start"));
+  }
+
   /** Restarts the server (for settings that need it). */
   public void restart() {
     run(List.of(

@@ -1,0 +1,78 @@
+package io.pgmigrate.operator;
+
+import static io.pgmigrate.operator.ContinuousMigrationIT.assertSameData;
+import static io.pgmigrate.operator.ContinuousMigrationIT.deleteAndWait;
+import static io.pgmigrate.operator.ContinuousMigrationIT.migration;
+import static io.pgmigrate.operator.ContinuousMigrationIT.seed;
+import static io.pgmigrate.operator.ContinuousMigrationIT.source;
+import static io.pgmigrate.operator.OperatorValidationIT.awaitPhase;
+import static io.pgmigrate.operator.OperatorValidationIT.get;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.pgmigrate.operator.api.Method;
+import io.pgmigrate.operator.api.Phase;
+import io.pgmigrate.operator.testing.Contents;
+import io.pgmigrate.operator.testing.OperatorExtension;
+import io.pgmigrate.operator.testing.PostgresPair;
+import io.pgmigrate.operator.testing.PostgresServer;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** A server that goes away for 30 s while a dump Pod copies. */
+@ExtendWith({PostgresPair.class, OperatorExtension.class})
+class DumpOutageIT {
+
+  @ParameterizedTest(name = "{0} down for 30 s")
+  @ValueSource(strings = {"target", "source"})
+  void aDumpSurvivesAServerGoingAwayDuringTheCopy(String which, OperatorExtension.Env env,
+      PostgresPair.Servers pg) throws Exception {
+    var name = "outage-" + which;
+    try (var src = source(name + "-src");
+        var dst = source(name + "-dst")) {
+      seed(src, "out_db");
+      // enough rows for the copy to take a few seconds
+      src.execute("out_db", "insert into items (v) select repeat(md5(g::text), 4)"
+          + " from generate_series(1, 600000) g");
+      var m = migration(env, name, src, dst, List.of("out_db"));
+      m.getSpec().setMethod(Method.DUMP);
+      m.getSpec().getDump().setJobs(1);
+      env.client().resource(m).create();
+      PostgresServer down = which.equals("target") ? dst : src;
+      // as soon as the Pod copies, the server goes away for 30 s
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() ->
+          !Contents.query(src, "postgres", "select pid::text, '' from pg_stat_activity"
+              + " where application_name like 'pgmigrate-%' and state = 'active'").isEmpty());
+      down.stop();
+      var messages = ConcurrentHashMap.<String>newKeySet();
+      var watcher = Executors.newSingleThreadScheduledExecutor();
+      watcher.scheduleAtFixedRate(() -> {
+        var current = get(env, name);
+        if (current != null && current.getStatus() != null) {
+          messages.add(String.valueOf(current.getStatus().getPhase()));
+          current.getStatus().getDatabases().forEach(d -> messages.add(d.getMessage()));
+        }
+      }, 0, 500, TimeUnit.MILLISECONDS);
+      try {
+        Thread.sleep(30_000);
+        down.start();
+        var ready = awaitPhase(env, name, Phase.Ready);
+        assertThat(ready.getStatus().getPhase()).isEqualTo(Phase.Ready);
+      } finally {
+        watcher.shutdownNow();
+      }
+      // while it waited, status said so; it never failed
+      assertThat(messages).doesNotContain("Failed")
+          .anyMatch(x -> x != null && x.contains("waits for the servers"));
+      assertSameData(src, dst, "out_db");
+      System.out.printf("%s down for 30 s during the dump: Ready, data equal%n", which);
+      deleteAndWait(env, name);
+    }
+  }
+}
