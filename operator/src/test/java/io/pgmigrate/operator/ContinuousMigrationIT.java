@@ -1,5 +1,6 @@
 package io.pgmigrate.operator;
 
+import io.pgmigrate.operator.api.DatabasePhase;
 import static io.pgmigrate.operator.OperatorValidationIT.awaitPhase;
 import static io.pgmigrate.operator.OperatorValidationIT.check;
 import static io.pgmigrate.operator.OperatorValidationIT.events;
@@ -100,7 +101,7 @@ class ContinuousMigrationIT {
         assertThat(syncing.getStatus().getLag()).isNotBlank();
         assertThat(syncing.getStatus().getProgress()).isEqualTo("2/2");
         assertThat(syncing.getStatus().getDatabases()).allSatisfy(d -> {
-          assertThat(d.getPhase()).isEqualTo("Replicating");
+          assertThat(d.getPhase()).isEqualTo(DatabasePhase.Replicating);
           assertThat(d.getLagBytes()).isNotNull();
           assertThat(d.getTablesTotal()).isEqualTo(2);
           assertThat(d.getTablesSynced()).isEqualTo(2);
@@ -116,7 +117,7 @@ class ContinuousMigrationIT {
       var ready = awaitPhase(env, "live", Phase.Ready);
       assertThat(ready.getStatus().getCompletedAt()).isNotBlank();
       assertThat(ready.getStatus().getDatabases()).allSatisfy(d -> {
-        assertThat(d.getPhase()).isEqualTo("Done");
+        assertThat(d.getPhase()).isEqualTo(DatabasePhase.Done);
         assertThat(d.getCutoverLsn()).isNotBlank();
       });
       for (var db : dbs) {

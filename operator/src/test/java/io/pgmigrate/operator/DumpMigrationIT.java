@@ -1,5 +1,6 @@
 package io.pgmigrate.operator;
 
+import io.pgmigrate.operator.api.DatabasePhase;
 import static io.pgmigrate.operator.OperatorValidationIT.awaitPhase;
 import static io.pgmigrate.operator.OperatorValidationIT.check;
 import static io.pgmigrate.operator.OperatorValidationIT.events;
@@ -192,7 +193,7 @@ class DumpMigrationIT {
     assertThat(ready.getStatus().getCompletedAt()).isNotBlank();
     assertThat(ready.getStatus().getMessage()).contains("2 database(s) copied and verified");
     assertThat(ready.getStatus().getDatabases()).allSatisfy(d -> {
-      assertThat(d.getPhase()).isEqualTo("Done");
+      assertThat(d.getPhase()).isEqualTo(DatabasePhase.Done);
       assertThat(d.getPod()).startsWith("dump-all-").contains("-dump-");
       assertThat(d.getMessage()).contains("row counts");
     });
@@ -393,7 +394,7 @@ class DumpMigrationIT {
         .startsWith("verification failed: database " + db + ": 1 of 2 table(s) differ")
         .contains(differs).doesNotContain("kept");
     var status = failed.getStatus().getDatabases().get(0);
-    assertThat(status.getPhase()).isEqualTo("Failed");
+    assertThat(status.getPhase()).isEqualTo(DatabasePhase.Failed);
     assertThat(status.getMessage()).contains(differs);
     assertThat(status.getPod()).endsWith("-1");
     // a new attempt would lose the same rows: there is none
@@ -423,7 +424,7 @@ class DumpMigrationIT {
         x -> x.getStatus() != null && x.getStatus().getPhase() == Phase.Failed);
     assertThat(check(failed, "target.emptyDatabases").getResult()).isEqualTo(CheckOutcome.Warning);
     var db = failed.getStatus().getDatabases().get(0);
-    assertThat(db.getPhase()).isEqualTo("Failed");
+    assertThat(db.getPhase()).isEqualTo(DatabasePhase.Failed);
     assertThat(db.getPod()).endsWith("-3");
     assertThat(failed.getStatus().getMessage())
         .contains("failed 3 times")

@@ -14,7 +14,7 @@ public class DatabaseStatus {
   @JsonPropertyDescription(
       "Pending, SchemaCopy, Copying, Indexing (continuous: the rest of the schema after the"
           + " initial copy), Replicating, CuttingOver, Done or Failed.")
-  private String phase;
+  private DatabasePhase phase;
 
   @JsonPropertyDescription("Tables to copy.")
   private Integer tablesTotal;
@@ -80,7 +80,7 @@ public class DatabaseStatus {
 
   public DatabaseStatus() {}
 
-  public DatabaseStatus(String name, String phase) {
+  public DatabaseStatus(String name, DatabasePhase phase) {
     this.name = name;
     this.phase = phase;
   }
@@ -93,11 +93,11 @@ public class DatabaseStatus {
     this.name = name;
   }
 
-  public String getPhase() {
+  public DatabasePhase getPhase() {
     return phase;
   }
 
-  public void setPhase(String phase) {
+  public void setPhase(DatabasePhase phase) {
     this.phase = phase;
   }
 

@@ -1,5 +1,6 @@
 package io.pgmigrate.operator.dump;
 
+import io.pgmigrate.operator.api.DatabasePhase;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.pgmigrate.operator.api.DatabaseStatus;
 import java.util.ArrayList;
@@ -89,7 +90,7 @@ public final class DumpPlanner {
       var pods = podsByDatabase.getOrDefault(db.getName(), List.of());
       var latest = pods.stream().max(Comparator.comparingInt(PodView::attempt));
       if (latest.isEmpty()) {
-        next.setPhase("Copying");
+        next.setPhase(DatabasePhase.Copying);
         next.setMessage("starting attempt 1 of " + maxAttempts);
         create.add(new Create(db.getName(), 1));
       } else {
@@ -97,14 +98,14 @@ public final class DumpPlanner {
         next.setPod(pod.name());
         switch (pod.phase()) {
           case "Succeeded" -> {
-            next.setPhase("Done");
+            next.setPhase(DatabasePhase.Done);
             next.setMessage("copied" + (pod.attempt() > 1 ? " on attempt " + pod.attempt() : ""));
             done++;
           }
           case "Failed" -> {
             if (pod.verificationFailed()) {
               // the copy itself worked and a new one would copy the same way: no retry
-              next.setPhase("Failed");
+              next.setPhase(DatabasePhase.Failed);
               next.setMessage("verification failed: " + pod.message());
               if (failure == null) {
                 failure = "verification failed: database " + db.getName() + ": "
@@ -112,13 +113,13 @@ public final class DumpPlanner {
                 verificationFailed = true;
               }
             } else if (pod.attempt() < maxAttempts) {
-              next.setPhase("Copying");
+              next.setPhase(DatabasePhase.Copying);
               next.setMessage("attempt " + pod.attempt() + " failed (" + pod.message()
                   + "); retrying, attempt " + (pod.attempt() + 1) + " of " + maxAttempts);
               create.add(new Create(db.getName(), pod.attempt() + 1));
               next.setPod(null);
             } else {
-              next.setPhase("Failed");
+              next.setPhase(DatabasePhase.Failed);
               next.setMessage("failed " + maxAttempts + " times; last error: " + pod.message());
               if (failure == null) {
                 failure = "copying database " + db.getName() + " failed " + maxAttempts
@@ -127,7 +128,7 @@ public final class DumpPlanner {
             }
           }
           default -> {
-            next.setPhase("Copying");
+            next.setPhase(DatabasePhase.Copying);
             next.setMessage("attempt " + pod.attempt() + " of " + maxAttempts + ": pod "
                 + pod.phase());
           }

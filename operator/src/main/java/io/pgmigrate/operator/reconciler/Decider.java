@@ -1,5 +1,6 @@
 package io.pgmigrate.operator.reconciler;
 
+import io.pgmigrate.operator.api.DatabasePhase;
 import io.pgmigrate.operator.api.CheckResult;
 import io.pgmigrate.operator.api.DatabaseStatus;
 import io.pgmigrate.operator.api.Phase;
@@ -75,7 +76,7 @@ public final class Decider {
     status.setMethod(report.method());
     status.setTargetMajorVersion(report.targetMajor());
     status.setDatabases(
-        report.databases().stream().map(d -> new DatabaseStatus(d, "Pending")).collect(
+        report.databases().stream().map(d -> new DatabaseStatus(d, DatabasePhase.Pending)).collect(
             Collectors.toCollection(ArrayList::new)));
     status.setProgress(report.databases().isEmpty() ? null : "0/" + report.databases().size());
 

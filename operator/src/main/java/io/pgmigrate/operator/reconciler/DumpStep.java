@@ -3,6 +3,7 @@ package io.pgmigrate.operator.reconciler;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.pgmigrate.operator.api.DatabasePhase;
 import io.pgmigrate.operator.api.DatabaseStatus;
 import io.pgmigrate.operator.api.Phase;
 import io.pgmigrate.operator.api.PgMigration;
@@ -58,6 +59,7 @@ final class DumpStep {
     status.setDatabases(new ArrayList<>(plan.databases()));
     status.setProgress(plan.done() + "/" + plan.databases().size());
     if (plan.failure() != null) {
+      stopTheOthers(m, status, pods);
       var reason = plan.verificationFailed() ? "VerificationFailed" : "DumpFailed";
       var text = plan.failure();
       fail(status, reason, text.length() > 1000 ? text.substring(0, 997) + "..." : text,
@@ -70,6 +72,28 @@ final class DumpStep {
       return new ReplicationStep.Result(events, POLL);
     }
     return new ReplicationStep.Result(finish(m, status, now, events), null);
+  }
+
+  /**
+   * The migration failed on one database: the copies still running for the others are stopped
+   * (a Failed migration copies nothing more) and their entries say so, instead of "pod Running"
+   * forever.
+   */
+  private void stopTheOthers(PgMigration m, PgMigrationStatus status, List<Pod> pods) {
+    for (var pod : pods) {
+      var phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+      if (pod.getMetadata().getDeletionTimestamp() == null
+          && (phase == null || "Pending".equals(phase) || "Running".equals(phase))) {
+        client.pods().inNamespace(m.getMetadata().getNamespace())
+            .withName(pod.getMetadata().getName()).delete();
+      }
+    }
+    for (var db : status.getDatabases()) {
+      if (db.getPhase() != DatabasePhase.Done && db.getPhase() != DatabasePhase.Failed) {
+        db.setPhase(DatabasePhase.Stopped);
+        db.setMessage("stopped: the migration failed on another database");
+      }
+    }
   }
 
   /** After prepareTarget said no: nothing when it failed, soon when it waits or recorded. */

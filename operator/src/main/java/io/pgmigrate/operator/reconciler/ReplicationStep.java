@@ -1,5 +1,6 @@
 package io.pgmigrate.operator.reconciler;
 
+import io.pgmigrate.operator.api.DatabasePhase;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.pgmigrate.operator.api.DatabaseStatus;
@@ -82,12 +83,12 @@ final class ReplicationStep {
       for (var planned : plan.databases()) {
         var db = find(status, planned.getName());
         db.setPod(planned.getPod());
-        if ("Done".equals(planned.getPhase())) {
+        if (planned.getPhase() == DatabasePhase.Done) {
           db.setSchemaCopied(true);
-          db.setPhase("Copying");
+          db.setPhase(DatabasePhase.Copying);
           db.setMessage("schema copied; starting logical replication");
         } else {
-          db.setPhase("Failed".equals(planned.getPhase()) ? "Failed" : "SchemaCopy");
+          db.setPhase(planned.getPhase() == DatabasePhase.Failed ? DatabasePhase.Failed : DatabasePhase.SchemaCopy);
           db.setMessage(planned.getMessage());
         }
       }
@@ -126,7 +127,7 @@ final class ReplicationStep {
         if (!db.isSchemaCopied()) {
           continue;
         }
-        if ("Done".equals(db.getPhase()) || db.getCutoverStep() != null) {
+        if (db.getPhase() == DatabasePhase.Done || db.getCutoverStep() != null) {
           // done, or its cutover is removing replication: never set it up again
           replicating++;
           continue;
@@ -154,7 +155,7 @@ final class ReplicationStep {
                 ? " on the source lost WAL it still needed (max_slot_wal_keep_size)"
                 : " disappeared from the source (dropped, or lost in a failover: logical slots"
                     + " do not survive a promotion before PostgreSQL 17)");
-            db.setPhase("Failed");
+            db.setPhase(DatabasePhase.Failed);
             db.setMessage(why);
             failAndClean(m, status, "ReplicationSlotLost", db.getName() + ": " + why
                 + "; the changes since its last confirmed position cannot be recovered, so the"
@@ -206,7 +207,7 @@ final class ReplicationStep {
         boolean copying = progress.tablesSynced() < progress.tablesTotal();
         if (ErrorWatch.persistent(db, progress.errors(), progressed, now)) {
           var failure = copying ? initialCopyFailed(db, progress) : applyFailed(db, progress);
-          db.setPhase("Failed");
+          db.setPhase(DatabasePhase.Failed);
           db.setMessage(failure[1]);
           failAndClean(m, status, failure[0], db.getName() + ": " + failure[1], now, events);
           return new Result(events, null);
@@ -215,7 +216,7 @@ final class ReplicationStep {
             : "; the subscription keeps failing (" + progress.errors() + " error(s) so far;"
                 + " PostgreSQL records why only in the target server's log)";
         if (copying) {
-          db.setPhase("Copying");
+          db.setPhase(DatabasePhase.Copying);
           db.setMessage("initial copy: " + progress.tablesSynced() + "/" + progress.tablesTotal()
               + " tables synchronised" + errors
               + (progress.notSynced().isEmpty() ? ""
@@ -223,7 +224,7 @@ final class ReplicationStep {
         } else if (!db.isPostDataCopied()) {
           // every table is synchronised: the rest of the schema once the apply worker has
           // taken every table over, so a foreign key is checked against consistent rows
-          db.setPhase("Indexing");
+          db.setPhase(DatabasePhase.Indexing);
           db.setMessage(progress.tablesReady() < progress.tablesTotal()
               ? "initial copy done; waiting for the apply worker to take over every table"
               : "building indexes and constraints on the copied tables");
@@ -231,12 +232,12 @@ final class ReplicationStep {
             indexing.add(db);
           }
         } else if (db.getCutoverLsn() != null) {
-          db.setPhase("CuttingOver");
+          db.setPhase(DatabasePhase.CuttingOver);
           db.setMessage("cutover: waiting until the target confirmed source LSN "
               + db.getCutoverLsn() + " (lag " + Bytes.human(slot.lagBytes()) + ")" + errors);
           replicating++;
         } else {
-          db.setPhase("Replicating");
+          db.setPhase(DatabasePhase.Replicating);
           db.setMessage("replicating, lag " + Bytes.human(slot.lagBytes()) + errors);
           replicating++;
         }
@@ -267,11 +268,11 @@ final class ReplicationStep {
       for (var planned : plan.databases()) {
         var db = find(status, planned.getName());
         db.setPod(planned.getPod());
-        if ("Done".equals(planned.getPhase())) {
+        if (planned.getPhase() == DatabasePhase.Done) {
           db.setPostDataCopied(true);
-          db.setPhase("Replicating");
+          db.setPhase(DatabasePhase.Replicating);
           db.setMessage("indexes and constraints built; replicating");
-        } else if (!"Failed".equals(planned.getPhase())) {
+        } else if (planned.getPhase() != DatabasePhase.Failed) {
           db.setMessage("building indexes and constraints: " + planned.getMessage());
         }
       }
@@ -331,7 +332,7 @@ final class ReplicationStep {
     boolean recorded = false;
     try {
       for (var db : status.getDatabases()) {
-        if ("Done".equals(db.getPhase())) {
+        if (db.getPhase() == DatabasePhase.Done) {
           continue;
         }
         var names = ReplicationNames.of(m.getMetadata().getUid(), db.getName());
@@ -339,7 +340,7 @@ final class ReplicationStep {
           if (db.getCutoverLsn() == null) {
             db.setCutoverLsn(Replication.cutoverLsn(src));
             FaultPoints.reached("cutover.lsnRecorded");
-            db.setPhase("CuttingOver");
+            db.setPhase(DatabasePhase.CuttingOver);
             db.setMessage("cutover: waiting until the target confirmed source LSN "
                 + db.getCutoverLsn());
             events.add(new Event(false, "CutoverStarted", db.getName() + ": waiting for LSN "
@@ -384,7 +385,7 @@ final class ReplicationStep {
           if (Replication.hasUnreplicatedData(src)) {
             extras.add(db);
           } else {
-            db.setPhase("Done");
+            db.setPhase(DatabasePhase.Done);
           }
         }
       }
@@ -413,11 +414,11 @@ final class ReplicationStep {
       for (var planned : plan.databases()) {
         var db = find(status, planned.getName());
         db.setPod(planned.getPod());
-        if ("Done".equals(planned.getPhase())) {
-          db.setPhase("Done");
+        if (planned.getPhase() == DatabasePhase.Done) {
+          db.setPhase(DatabasePhase.Done);
           db.setMessage("cut over at LSN " + db.getCutoverLsn() + "; replication objects removed;"
               + " unlogged tables and large objects copied");
-        } else if (!"Failed".equals(planned.getPhase())) {
+        } else if (planned.getPhase() != DatabasePhase.Failed) {
           db.setMessage("cut over at LSN " + db.getCutoverLsn() + "; replication objects removed;"
               + " copying unlogged tables and large objects: " + planned.getMessage());
         }
@@ -431,7 +432,7 @@ final class ReplicationStep {
       }
     }
     int total = status.getDatabases().size();
-    long done = status.getDatabases().stream().filter(d -> "Done".equals(d.getPhase())).count();
+    long done = status.getDatabases().stream().filter(d -> d.getPhase() == DatabasePhase.Done).count();
     status.setProgress(done + "/" + total);
     if (done < total) {
       status.setMessage("cutting over: " + done + "/" + total + " database(s) done");

@@ -1,5 +1,6 @@
 package io.pgmigrate.operator.checks;
 
+import io.pgmigrate.operator.api.DatabasePhase;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -28,7 +29,7 @@ class MigrationConflictsTest {
       var status = new PgMigrationStatus();
       status.setPhase(phase);
       for (var d : databases) {
-        status.getDatabases().add(new DatabaseStatus(d, "Copying"));
+        status.getDatabases().add(new DatabaseStatus(d, DatabasePhase.Copying));
       }
       m.setStatus(status);
     }

@@ -1,5 +1,6 @@
 package io.pgmigrate.operator.dump;
 
+import io.pgmigrate.operator.api.DatabasePhase;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class DumpPlannerTest {
 
   static List<DatabaseStatus> dbs(String... names) {
-    return java.util.Arrays.stream(names).map(n -> new DatabaseStatus(n, "Pending")).toList();
+    return java.util.Arrays.stream(names).map(n -> new DatabaseStatus(n, DatabasePhase.Pending)).toList();
   }
 
   @Test
@@ -20,7 +21,7 @@ class DumpPlannerTest {
     var plan = DumpPlanner.plan(dbs("a", "b"), Map.of(), 3);
     assertThat(plan.create()).containsExactly(new DumpPlanner.Create("a", 1),
         new DumpPlanner.Create("b", 1));
-    assertThat(plan.databases()).extracting(DatabaseStatus::getPhase).containsOnly("Copying");
+    assertThat(plan.databases()).extracting(DatabaseStatus::getPhase).containsOnly(DatabasePhase.Copying);
     assertThat(plan.allDone()).isFalse();
   }
 
@@ -31,7 +32,7 @@ class DumpPlannerTest {
         "b", List.of(new PodView("p-b-1", 1, "Succeeded", null))), 3);
     assertThat(plan.create()).isEmpty();
     assertThat(plan.done()).isEqualTo(1);
-    assertThat(plan.databases().get(1).getPhase()).isEqualTo("Done");
+    assertThat(plan.databases().get(1).getPhase()).isEqualTo(DatabasePhase.Done);
     assertThat(plan.databases().get(0).getPod()).isEqualTo("p-a-1");
   }
 
@@ -49,7 +50,7 @@ class DumpPlannerTest {
         new PodView("p-a-2", 2, "Failed", "two"))), 3);
     assertThat(exhausted.create()).isEmpty();
     assertThat(exhausted.failure()).contains("failed 3 times").contains("last words");
-    assertThat(exhausted.databases().get(0).getPhase()).isEqualTo("Failed");
+    assertThat(exhausted.databases().get(0).getPhase()).isEqualTo(DatabasePhase.Failed);
   }
 
   @Test
@@ -76,7 +77,7 @@ class DumpPlannerTest {
     assertThat(plan.verificationFailed()).isTrue();
     assertThat(plan.failure()).startsWith("verification failed: database a: 2 of 7 table(s)")
         .contains("100 row(s) in the source's snapshot, 90 on the target");
-    assertThat(plan.databases().get(0).getPhase()).isEqualTo("Failed");
+    assertThat(plan.databases().get(0).getPhase()).isEqualTo(DatabasePhase.Failed);
     assertThat(plan.databases().get(0).getMessage()).contains("\"public\".\"lossy\"");
   }
 

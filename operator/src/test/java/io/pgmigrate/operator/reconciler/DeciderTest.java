@@ -1,5 +1,6 @@
 package io.pgmigrate.operator.reconciler;
 
+import io.pgmigrate.operator.api.DatabasePhase;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -97,11 +98,11 @@ class DeciderTest {
     m = apply(m, Decider.decide(m, passing(), T0));
     var next = Decider.decide(m, null, T1).status();
     // what a step does to the new status (in place) must show as a change against the cache
-    next.getDatabases().get(0).setPhase("SchemaCopy");
+    next.getDatabases().get(0).setPhase(DatabasePhase.SchemaCopy);
     next.getDatabases().get(0).setSchemaCopied(true);
     next.getConditions().get(0).setMessage("changed");
     next.getChecks().get(0).setMessage("changed");
-    assertThat(m.getStatus().getDatabases().get(0).getPhase()).isEqualTo("Pending");
+    assertThat(m.getStatus().getDatabases().get(0).getPhase()).isEqualTo(DatabasePhase.Pending);
     assertThat(m.getStatus().getDatabases().get(0).getSchemaCopied()).isNull();
     assertThat(m.getStatus().getConditions().get(0).getMessage()).isNotEqualTo("changed");
     assertThat(m.getStatus().getChecks().get(0).getMessage()).isNotEqualTo("changed");

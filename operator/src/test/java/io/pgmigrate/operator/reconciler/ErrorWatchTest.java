@@ -1,5 +1,6 @@
 package io.pgmigrate.operator.reconciler;
 
+import io.pgmigrate.operator.api.DatabasePhase;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgmigrate.operator.api.DatabaseStatus;
@@ -12,7 +13,7 @@ class ErrorWatchTest {
 
   @Test
   void errorsOnEveryRetryForNinetySecondsArePersistent() {
-    var db = new DatabaseStatus("app", "Copying");
+    var db = new DatabaseStatus("app", DatabasePhase.Copying);
     assertThat(ErrorWatch.persistent(db, 0, false, T0)).isFalse();
     assertThat(ErrorWatch.failing(db)).isFalse();
     long errors = 0;
@@ -28,7 +29,7 @@ class ErrorWatchTest {
 
   @Test
   void aBurstOfErrorsThenQuietIsForgotten() {
-    var db = new DatabaseStatus("app", "Replicating");
+    var db = new DatabaseStatus("app", DatabasePhase.Replicating);
     // a source outage: six errors in 30 s, then none
     for (int s = 0; s <= 30; s += 5) {
       ErrorWatch.persistent(db, s / 5 + 1, false, T0.plusSeconds(s));
@@ -44,7 +45,7 @@ class ErrorWatchTest {
 
   @Test
   void anotherTableSynchronisedStartsTheWindowAgain() {
-    var db = new DatabaseStatus("app", "Copying");
+    var db = new DatabaseStatus("app", DatabasePhase.Copying);
     for (int s = 0; s <= 80; s += 5) {
       ErrorWatch.persistent(db, s / 5 + 1, false, T0.plusSeconds(s));
     }
@@ -60,7 +61,7 @@ class ErrorWatchTest {
   @Test
   void aCounterThatWentBackwardsIsNoNewError() {
     // statistics reset, or an older server without counters (-1)
-    var db = new DatabaseStatus("app", "Replicating");
+    var db = new DatabaseStatus("app", DatabasePhase.Replicating);
     ErrorWatch.persistent(db, 4, false, T0);
     assertThat(ErrorWatch.persistent(db, 0, false, T0.plusSeconds(40))).isFalse();
     assertThat(ErrorWatch.failing(db)).isFalse();
