@@ -233,4 +233,40 @@ class ReplicationFaultsIT {
       deleteAndWait(env, "edit");
     }
   }
+
+  @ParameterizedTest(name = "{0} down for 30 s while syncing")
+  @ValueSource(strings = {"source", "target"})
+  void aServerDownForHalfAMinuteWhileSyncingLosesNothing(String which,
+      OperatorExtension.Env env, PostgresPair.Servers pg) throws Exception {
+    var name = "down-" + which;
+    try (var src = source(name + "-src");
+        var dst = source(name + "-dst")) {
+      seed(src, "down_db");
+      env.client().resource(migration(env, name, src, dst, List.of("down_db"))).create();
+      awaitPhase(env, name, Phase.Syncing);
+      var down = which.equals("source") ? src : dst;
+      try (var writer = new Writer(src, "down_db", Duration.ofMinutes(3))) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> writer.statements() > 50);
+        if (which.equals("source")) {
+          writer.stop();
+        }
+        down.stop();
+        Thread.sleep(30_000);
+        down.start();
+        if (which.equals("target")) {
+          // the application kept writing to the source all along
+          await().atMost(Duration.ofSeconds(10)).until(() -> writer.statements() > 500);
+          writer.stop();
+        }
+      }
+      var back = awaitPhase(env, name, Phase.Syncing);
+      assertThat(back.getStatus().getPhase()).isEqualTo(Phase.Syncing);
+      ContinuousMigrationIT.setKeepReplicating(env, name, false);
+      awaitPhase(env, name, Phase.Ready);
+      ContinuousMigrationIT.assertSameData(src, dst, "down_db");
+      assertThat(ourObjects(src, dst, List.of("down_db"))).isEmpty();
+      System.out.printf("%s down for 30 s while syncing: Ready, data equal%n", which);
+      deleteAndWait(env, name);
+    }
+  }
 }

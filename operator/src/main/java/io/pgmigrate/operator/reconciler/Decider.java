@@ -16,8 +16,10 @@ import java.util.Objects;
 import java.util.stream.Collectors;
 
 /**
- * The phase machine as a pure function: (resource with its status, what was observed, now) to
- * (next status, events, requeue). No client, no database: unit-tested directly.
+ * The phase machine, pure: (resource with its status, what was observed, now) to (next status,
+ * events, requeue), and every phase transition: Validating's own in {@link #decide}, and the
+ * ones the method steps report ({@link #caughtUp}, {@link #succeed}, {@link #fail}). No
+ * client, no database: unit-tested directly. The machine is drawn in the README.
  */
 public final class Decider {
 
@@ -84,13 +86,9 @@ public final class Decider {
     var warnings = report.warnings().size();
     if (!failed.isEmpty()) {
       var message = failureSummary(failed);
-      status.setPhase(Phase.Failed);
-      status.setMessage(message);
       Conditions.set(status.getConditions(), Conditions.VALIDATED, "False", "ValidationFailed",
           message, generation, now);
-      Conditions.set(status.getConditions(), Conditions.READY, "False", "ValidationFailed",
-          message, generation, now);
-      events.add(new Event(true, "ValidationFailed", message));
+      fail(status, "ValidationFailed", message, generation, now, events);
       return;
     }
     var passed =
@@ -114,6 +112,38 @@ public final class Decider {
     Conditions.set(status.getConditions(), Conditions.READY, "False", "Migrating", message,
         generation, now);
     events.add(new Event(false, "Migrating", message));
+  }
+
+  // ---- the transitions the method steps report (every phase change lives in this class) ----
+
+  /** Migrating -> Syncing (continuous): every table replicates and the lag is small. */
+  static void caughtUp(PgMigrationStatus status, String message, Long generation, Instant now,
+      List<Event> events) {
+    status.setPhase(Phase.Syncing);
+    Conditions.set(status.getConditions(), Conditions.READY, "False", "Syncing",
+        message + "; set keepReplicating: false to cut over", generation, now);
+    events.add(new Event(false, "Syncing", message));
+  }
+
+  /** Migrating (dump) or Syncing (continuous, after the cutover) -> Ready. */
+  static void succeed(PgMigrationStatus status, String message, Long generation, Instant now,
+      List<Event> events) {
+    status.setPhase(Phase.Ready);
+    status.setCompletedAt(now.toString());
+    status.setMessage(message);
+    Conditions.set(status.getConditions(), Conditions.READY, "True", "Migrated", message,
+        generation, now);
+    events.add(new Event(false, "Ready", message));
+  }
+
+  /** Any phase -> Failed, with a reason (a CamelCase constant) and a message with the remedy. */
+  static void fail(PgMigrationStatus status, String reason, String message,
+      Long generation, Instant now, List<Event> events) {
+    status.setPhase(Phase.Failed);
+    status.setMessage(message);
+    Conditions.set(status.getConditions(), Conditions.READY, "False", reason, message,
+        generation, now);
+    events.add(new Event(true, reason, message));
   }
 
   /** "2 checks failed: a (why), b (why)". */

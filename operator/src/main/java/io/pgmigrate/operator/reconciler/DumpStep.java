@@ -29,7 +29,7 @@ import java.util.Map;
  * counts). Also runs the schema-only Pods of the continuous method. Mutates the status it is
  * given and returns the Events.
  */
-final class DumpStep {
+final class DumpStep implements MethodStep {
 
   static final int MAX_ATTEMPTS = 3;
 
@@ -46,15 +46,21 @@ final class DumpStep {
   /** While the dump Pods run: how often to look again (a retry may wait for a server). */
   static final java.time.Duration POLL = java.time.Duration.ofSeconds(5);
 
-  ReplicationStep.Result run(PgMigration m, PgMigrationStatus status, List<Pod> pods,
+  @Override
+  public boolean runsIn(Phase phase) {
+    return phase == Phase.Migrating;
+  }
+
+  @Override
+  public StepResult run(PgMigration m, PgMigrationStatus status, List<Pod> pods,
       Instant now) {
     var events = new ArrayList<Event>();
     if (!prepareTarget(m, status, now, events)) {
-      return new ReplicationStep.Result(events, whenPreparing(status));
+      return new StepResult(events, whenPreparing(status));
     }
     var plan = runPods(m, status, status.getDatabases(), pods, DumpPods.Kind.DATA, now, events);
     if (plan == null) {
-      return new ReplicationStep.Result(events, null);
+      return new StepResult(events, null);
     }
     status.setDatabases(new ArrayList<>(plan.databases()));
     status.setProgress(plan.done() + "/" + plan.databases().size());
@@ -62,16 +68,16 @@ final class DumpStep {
       stopTheOthers(m, status, pods);
       var reason = plan.verificationFailed() ? "VerificationFailed" : "DumpFailed";
       var text = plan.failure();
-      fail(status, reason, text.length() > 1000 ? text.substring(0, 997) + "..." : text,
+      Decider.fail(status, reason, text.length() > 1000 ? text.substring(0, 997) + "..." : text,
           m.getMetadata().getGeneration(), now, events);
-      return new ReplicationStep.Result(events, null);
+      return new StepResult(events, null);
     }
     if (!plan.allDone()) {
       status.setMessage("copying with pg_dump/pg_restore: " + plan.done() + "/"
           + plan.databases().size() + " database(s) done");
-      return new ReplicationStep.Result(events, POLL);
+      return new StepResult(events, POLL);
     }
-    return new ReplicationStep.Result(finish(m, status, now, events), null);
+    return new StepResult(finish(m, status, now, events), null);
   }
 
   /**
@@ -118,7 +124,7 @@ final class DumpStep {
     var generation = m.getMetadata().getGeneration();
     var logins = logins(m);
     if (logins == null) {
-      fail(status, "CredentialsMissing", loginError(m), generation, now, events);
+      Decider.fail(status, "CredentialsMissing", loginError(m), generation, now, events);
       return false;
     }
     try {
@@ -158,7 +164,7 @@ final class DumpStep {
             + " (waiting for the server, retrying)");
         return false;
       }
-      fail(status, "PreparationFailed", "preparing the target (roles, databases): "
+      Decider.fail(status, "PreparationFailed", "preparing the target (roles, databases): "
           + e.getMessage(), generation, now, events);
       return false;
     }
@@ -218,7 +224,7 @@ final class DumpStep {
                 + " waits for the servers: " + e.getMessage());
             continue;
           }
-          fail(status, "PreparationFailed", "emptying database " + c.database()
+          Decider.fail(status, "PreparationFailed", "emptying database " + c.database()
               + " on the target for attempt " + c.attempt() + ": " + e.getMessage(), generation,
               now, events);
           return null;
@@ -231,7 +237,7 @@ final class DumpStep {
       } catch (KubernetesClientException e) {
         if (e.getCode() == 403) {
           // only RBAC can fix this: say so instead of retrying forever
-          fail(status, "Forbidden", "the operator may not create Pods in namespace " + namespace
+          Decider.fail(status, "Forbidden", "the operator may not create Pods in namespace " + namespace
               + " (check the chart's RBAC): " + e.getStatus().getMessage(), generation, now,
               events);
           return null;
@@ -258,7 +264,7 @@ final class DumpStep {
     var message = status.getDatabases().size() + " database(s) copied and verified (row counts"
         + " of every table equal to the source's in the dump's snapshot, counted by the dump"
         + " Pods)";
-    succeed(status, message, m.getMetadata().getGeneration(), now, events);
+    Decider.succeed(status, message, m.getMetadata().getGeneration(), now, events);
     return events;
   }
 
@@ -278,24 +284,5 @@ final class DumpStep {
     var source = Logins.resolve(secrets, namespace, m.getSpec().getSource());
     return source.error() != null ? source.error()
         : Logins.resolve(secrets, namespace, m.getSpec().getTarget()).error();
-  }
-
-  static void succeed(PgMigrationStatus status, String message, Long generation, Instant now,
-      List<Event> events) {
-    status.setPhase(Phase.Ready);
-    status.setCompletedAt(now.toString());
-    status.setMessage(message);
-    Conditions.set(status.getConditions(), Conditions.READY, "True", "Migrated", message,
-        generation, now);
-    events.add(new Event(false, "Ready", message));
-  }
-
-  static void fail(PgMigrationStatus status, String reason, String message,
-      Long generation, Instant now, List<Event> events) {
-    status.setPhase(Phase.Failed);
-    status.setMessage(message);
-    Conditions.set(status.getConditions(), Conditions.READY, "False", reason, message,
-        generation, now);
-    events.add(new Event(true, reason, message));
   }
 }

@@ -15,6 +15,8 @@ import io.pgmigrate.operator.metrics.MigrationMetrics;
 import io.pgmigrate.operator.postgres.PgConnector;
 import io.pgmigrate.operator.postgres.TargetPreparation;
 import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.List;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -47,7 +49,8 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
   private static final Logger log = LoggerFactory.getLogger(PgMigrationReconciler.class);
 
   private final Validator validator;
-  private final DumpStep dump;
+  /** One step per method: the reconciler never asks which method it runs. */
+  private final Map<Method, MethodStep> steps;
   private final ReplicationStep replication;
   private final EventRecorder events;
   private final MigrationMetrics metrics;
@@ -59,7 +62,7 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
       MigrationMetrics metrics, KubernetesClient client, Clock clock) {
     this.metrics = metrics;
     this.validator = validator;
-    this.dump = dump;
+    this.steps = new EnumMap<>(Map.of(Method.DUMP, dump, Method.CONTINUOUS, replication));
     this.replication = replication;
     this.events = events;
     this.client = client;
@@ -111,23 +114,13 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
       // a restart: the Pods of the failed run must not count against the new one
       deletePods(resource);
     }
-    java.time.Duration dumpRequeue = null;
-    if (status.getPhase() == Phase.Migrating && status.getMethod() == Method.DUMP
-        && report == null) {
+    java.time.Duration requeue = decision.requeueAfter();
+    var step = status.getMethod() == null ? null : steps.get(status.getMethod());
+    if (step != null && step.runsIn(status.getPhase()) && report == null) {
       var pods = context.getSecondaryResources(Pod.class).stream()
           .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
           .toList();
-      var result = dump.run(resource, status, pods, now);
-      toRecord.addAll(result.events());
-      dumpRequeue = result.requeueAfter();
-    }
-    java.time.Duration requeue = dumpRequeue != null ? dumpRequeue : decision.requeueAfter();
-    if ((status.getPhase() == Phase.Migrating || status.getPhase() == Phase.Syncing)
-        && status.getMethod() == Method.CONTINUOUS && report == null) {
-      var pods = context.getSecondaryResources(Pod.class).stream()
-          .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
-          .toList();
-      var result = replication.run(resource, status, pods, now);
+      var result = step.run(resource, status, pods, now);
       toRecord.addAll(result.events());
       requeue = result.requeueAfter();
     }

@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * is small; the cutover records a WAL position per database, waits until our slot confirmed it,
  * copies sequence values and removes every replication object of ours.
  */
-final class ReplicationStep {
+final class ReplicationStep implements MethodStep {
 
   static final Duration COPY_POLL = Duration.ofSeconds(2);
   static final Duration SYNC_POLL = Duration.ofSeconds(10);
@@ -54,19 +54,24 @@ final class ReplicationStep {
     return secrets.release(m);
   }
 
-  /** Outcome of one pass: Events and when to look again. */
-  record Result(List<Event> events, Duration requeueAfter) {}
 
-  Result run(PgMigration m, PgMigrationStatus status, List<Pod> allPods, Instant now) {
+  @Override
+  public boolean runsIn(Phase phase) {
+    return phase == Phase.Migrating || phase == Phase.Syncing;
+  }
+
+  @Override
+  public StepResult run(PgMigration m, PgMigrationStatus status, List<Pod> allPods,
+      Instant now) {
     var events = new ArrayList<Event>();
     var generation = m.getMetadata().getGeneration();
     if (!pods.prepareTarget(m, status, now, events)) {
-      return new Result(events, DumpStep.whenPreparing(status));
+      return new StepResult(events, DumpStep.whenPreparing(status));
     }
     var logins = pods.logins(m);
     if (logins == null) {
       failAndClean(m, status, "CredentialsMissing", pods.loginError(m), now, events);
-      return new Result(events, null);
+      return new StepResult(events, null);
     }
     var source = logins[0].spec();
     var target = logins[1].spec();
@@ -78,7 +83,7 @@ final class ReplicationStep {
       var plan = pods.runPods(m, status, pending, allPods, DumpPods.Kind.SCHEMA, now, events);
       if (plan == null) {
         cleanup(m, status, events);
-        return new Result(events, null);
+        return new StepResult(events, null);
       }
       for (var planned : plan.databases()) {
         var db = find(status, planned.getName());
@@ -95,7 +100,7 @@ final class ReplicationStep {
       if (plan.failure() != null) {
         failAndClean(m, status, "SchemaCopyFailed", "copying the schema: " + plan.failure(), now,
             events);
-        return new Result(events, null);
+        return new StepResult(events, null);
       }
     }
 
@@ -116,7 +121,7 @@ final class ReplicationStep {
         failAndClean(m, status, "SubscriptionTlsRefused", "source sslMode "
             + source.sslMode().libpqName() + " cannot be verified by a subscription on PostgreSQL "
             + targetMajor + " and replication.allowUnverifiedSubscription is false", now, events);
-        return new Result(events, null);
+        return new StepResult(events, null);
       }
       if (!status.isSecretsHeld()) {
         // before any replication object exists: its cleanup will need these logins
@@ -162,7 +167,7 @@ final class ReplicationStep {
                 + " target is incomplete. Remedy: start over (a new value of the annotation"
                 + " pgmigrate.io/restart; the target's tables must be emptied or dropped first,"
                 + " or use new target databases)", now, events);
-            return new Result(events, null);
+            return new StepResult(events, null);
           }
           var created = ensureSource(src, names, subscriptionTlsNote(tls, targetMajor), db);
           FaultPoints.reached("replication.sourceReady");
@@ -196,7 +201,7 @@ final class ReplicationStep {
                   + " of WAL on the source, more than replication.maxRetainedWalBytes ("
                   + spec.getReplication().getMaxRetainedWalBytes()
                   + "); the slot was dropped to protect the source's disk", now, events);
-          return new Result(events, null);
+          return new StepResult(events, null);
         }
         boolean progressed = db.getTablesSynced() != null
             && progress.tablesSynced() > db.getTablesSynced();
@@ -210,7 +215,7 @@ final class ReplicationStep {
           db.setPhase(DatabasePhase.Failed);
           db.setMessage(failure[1]);
           failAndClean(m, status, failure[0], db.getName() + ": " + failure[1], now, events);
-          return new Result(events, null);
+          return new StepResult(events, null);
         }
         var errors = !ErrorWatch.failing(db) ? ""
             : "; the subscription keeps failing (" + progress.errors() + " error(s) so far;"
@@ -247,15 +252,15 @@ final class ReplicationStep {
       if (!transient_(e)) {
         failAndClean(m, status, "ReplicationFailed", "setting up replication: " + e.getMessage(),
             now, events);
-        return new Result(events, null);
+        return new StepResult(events, null);
       }
       // a server down for a moment should not end a migration: report it and look again
       status.setMessage("replication: " + e.getMessage() + " (retrying)");
-      return new Result(events, COPY_POLL);
+      return new StepResult(events, COPY_POLL);
     }
     if (recorded) {
       // the record must reach the API server before the source is changed
-      return new Result(events, Decider.NOW);
+      return new StepResult(events, Decider.NOW);
     }
 
     // 3. the rest of the schema, by a post-data Pod per database whose tables are all ready
@@ -263,7 +268,7 @@ final class ReplicationStep {
       var plan = pods.runPods(m, status, indexing, allPods, DumpPods.Kind.POST_DATA, now, events);
       if (plan == null) {
         cleanup(m, status, events);
-        return new Result(events, null);
+        return new StepResult(events, null);
       }
       for (var planned : plan.databases()) {
         var db = find(status, planned.getName());
@@ -280,9 +285,9 @@ final class ReplicationStep {
         failAndClean(m, status, "SchemaCopyFailed",
             "building indexes and constraints after the initial copy: " + plan.failure(), now,
             events);
-        return new Result(events, null);
+        return new StepResult(events, null);
       }
-      return new Result(events, COPY_POLL);
+      return new StepResult(events, COPY_POLL);
     }
     int total = status.getDatabases().size();
     status.setProgress(replicating + "/" + total);
@@ -291,25 +296,22 @@ final class ReplicationStep {
     if (!allReplicating) {
       status.setMessage(replicating + "/" + total + " database(s) replicating, lag "
           + Bytes.human(totalLag));
-      return new Result(events, COPY_POLL);
+      return new StepResult(events, COPY_POLL);
     }
     if (status.getPhase() == Phase.Migrating && totalLag <= caughtUp) {
-      status.setPhase(Phase.Syncing);
-      var message = total + "/" + total + " database(s) replicating, lag " + Bytes.human(totalLag);
-      Conditions.set(status.getConditions(), Conditions.READY, "False", "Syncing",
-          message + "; set keepReplicating: false to cut over", generation, now);
-      events.add(new Event(false, "Syncing", message));
+      Decider.caughtUp(status, total + "/" + total + " database(s) replicating, lag "
+          + Bytes.human(totalLag), generation, now, events);
     }
     if (status.getPhase() != Phase.Syncing) {
       status.setMessage(total + "/" + total + " database(s) replicating, catching up: lag "
           + Bytes.human(totalLag));
-      return new Result(events, COPY_POLL);
+      return new StepResult(events, COPY_POLL);
     }
     boolean cuttingOver = status.getDatabases().stream().anyMatch(d -> d.getCutoverLsn() != null);
     if (spec.isKeepReplicating() && !cuttingOver) {
       status.setMessage(total + "/" + total + " database(s) replicating, lag "
           + Bytes.human(totalLag) + "; set keepReplicating: false to cut over");
-      return new Result(events, SYNC_POLL);
+      return new StepResult(events, SYNC_POLL);
     }
     return cutover(m, status, source, target, allPods, now, events);
   }
@@ -325,7 +327,7 @@ final class ReplicationStep {
    * status before the next starts, and each can be repeated, so an operator stopped at any
    * instant carries on where it was, and never re-creates what it removed.
    */
-  private Result cutover(PgMigration m, PgMigrationStatus status, ConnectionSpec source,
+  private StepResult cutover(PgMigration m, PgMigrationStatus status, ConnectionSpec source,
       ConnectionSpec target, List<Pod> allPods, Instant now, List<Event> events) {
     var generation = m.getMetadata().getGeneration();
     var extras = new ArrayList<DatabaseStatus>();
@@ -398,18 +400,18 @@ final class ReplicationStep {
             + " to the point of this error. Remedy: fix the cause on the target, then start"
             + " over (annotation pgmigrate.io/restart) or copy what is missing by hand", now,
             events);
-        return new Result(events, null);
+        return new StepResult(events, null);
       }
       status.setMessage("cutover: " + e.getMessage() + " (retrying)");
-      return new Result(events, COPY_POLL);
+      return new StepResult(events, COPY_POLL);
     }
     if (recorded) {
-      return new Result(events, Decider.NOW);
+      return new StepResult(events, Decider.NOW);
     }
     if (!extras.isEmpty()) {
       var plan = pods.runPods(m, status, extras, allPods, DumpPods.Kind.CUTOVER, now, events);
       if (plan == null) {
-        return new Result(events, null);
+        return new StepResult(events, null);
       }
       for (var planned : plan.databases()) {
         var db = find(status, planned.getName());
@@ -424,11 +426,11 @@ final class ReplicationStep {
         }
       }
       if (plan.failure() != null) {
-        DumpStep.fail(status, "CutoverFailed", "copying unlogged tables and large objects at the"
+        Decider.fail(status, "CutoverFailed", "copying unlogged tables and large objects at the"
             + " cutover: " + plan.failure() + "; replication was already removed: the target"
             + " has every other change, copy these by hand or start over", generation, now,
             events);
-        return new Result(events, null);
+        return new StepResult(events, null);
       }
     }
     int total = status.getDatabases().size();
@@ -436,14 +438,14 @@ final class ReplicationStep {
     status.setProgress(done + "/" + total);
     if (done < total) {
       status.setMessage("cutting over: " + done + "/" + total + " database(s) done");
-      return new Result(events, CUTOVER_POLL);
+      return new StepResult(events, CUTOVER_POLL);
     }
     status.setLag(null);
     secrets.release(m);
     status.setSecretsHeld(null);
-    DumpStep.succeed(status, total + " database(s) cut over; the target has every change up to"
+    Decider.succeed(status, total + " database(s) cut over; the target has every change up to"
         + " the cutover and no replication object of ours is left", generation, now, events);
-    return new Result(events, null);
+    return new StepResult(events, null);
   }
 
   /** Publication and slot on the source; returns a description when it created them. */
@@ -575,7 +577,7 @@ final class ReplicationStep {
 
   private void failAndClean(PgMigration m, PgMigrationStatus status, String reason,
       String message, Instant now, List<Event> events) {
-    DumpStep.fail(status, reason, message, m.getMetadata().getGeneration(), now, events);
+    Decider.fail(status, reason, message, m.getMetadata().getGeneration(), now, events);
     retryCleanup(m, status, now, events);
   }
 

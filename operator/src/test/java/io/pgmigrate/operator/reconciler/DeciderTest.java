@@ -189,4 +189,37 @@ class DeciderTest {
         .mapToObj(i -> CheckResult.failed("c" + i, "x".repeat(50), "r")).toList();
     assertThat(Decider.failureSummary(many)).hasSizeLessThanOrEqualTo(1000).startsWith("100 checks failed");
   }
+
+  @Test
+  void theTransitionsTheStepsReportSetPhaseConditionAndEvent() {
+    var status = new io.pgmigrate.operator.api.PgMigrationStatus();
+    status.setPhase(Phase.Migrating);
+    var events = new java.util.ArrayList<Decision.Event>();
+    Decider.caughtUp(status, "1/1 database(s) replicating, lag 0 bytes", 3L, T0, events);
+    assertThat(status.getPhase()).isEqualTo(Phase.Syncing);
+    assertThat(Conditions.get(status.getConditions(), Conditions.READY).getReason())
+        .isEqualTo("Syncing");
+    Decider.succeed(status, "cut over", 3L, T1, events);
+    assertThat(status.getPhase()).isEqualTo(Phase.Ready);
+    assertThat(status.getCompletedAt()).isEqualTo(T1.toString());
+    var ready = Conditions.get(status.getConditions(), Conditions.READY);
+    assertThat(ready.getStatus()).isEqualTo("True");
+    assertThat(ready.getObservedGeneration()).isEqualTo(3L);
+    Decider.fail(status, "CutoverFailed", "no", 3L, T1, events);
+    assertThat(status.getPhase()).isEqualTo(Phase.Failed);
+    assertThat(Conditions.get(status.getConditions(), Conditions.READY).getReason())
+        .isEqualTo("CutoverFailed");
+    assertThat(events).extracting(Decision.Event::reason)
+        .containsExactly("Syncing", "Ready", "CutoverFailed");
+    assertThat(events.get(2).warning()).isTrue();
+  }
+
+  @Test
+  void aPassThatRunsClearsTheErrorOfAnEarlierOne() {
+    var m = apply(migration(1), Decider.decide(migration(1), null, T0));
+    Conditions.set(m.getStatus().getConditions(), Conditions.RECONCILE_ERROR, "True",
+        "UnexpectedError", "boom", 1L, T0);
+    var next = Decider.decide(m, null, T1).status();
+    assertThat(Conditions.get(next.getConditions(), Conditions.RECONCILE_ERROR)).isNull();
+  }
 }
