@@ -133,14 +133,8 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
       requeue = replication.retryCleanup(resource, status, now, new ArrayList<>());
     }
     if (!status.equals(resource.getStatus())) {
-      var fresh = new PgMigration();
-      fresh.setMetadata(
-          new ObjectMetaBuilder()
-              .withName(resource.getMetadata().getName())
-              .withNamespace(resource.getMetadata().getNamespace())
-              .build());
-      fresh.setStatus(status);
-      PrimaryUpdateAndCacheUtils.ssaPatchStatusAndCacheResource(resource, fresh, context);
+      PrimaryUpdateAndCacheUtils.ssaPatchStatusAndCacheResource(resource,
+          statusOnly(resource, status), context);
       if (before != status.getPhase()) {
         log.info(
             "{}/{}: {} -> {}: {}", resource.getMetadata().getNamespace(),
@@ -175,6 +169,12 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
             + " (retrying; the operator's log has the details)",
         resource.getMetadata().getGeneration(), clock.instant().truncatedTo(ChronoUnit.SECONDS));
     // JOSDK logs the exception itself
+    return ErrorStatusUpdateControl.patchStatus(statusOnly(resource, status))
+        .rescheduleAfter(ERROR_RETRY);
+  }
+
+  /** A fresh object with only name, namespace and status: what a status patch sends. */
+  private static PgMigration statusOnly(PgMigration resource, PgMigrationStatus status) {
     var fresh = new PgMigration();
     fresh.setMetadata(
         new ObjectMetaBuilder()
@@ -182,7 +182,7 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
             .withNamespace(resource.getMetadata().getNamespace())
             .build());
     fresh.setStatus(status);
-    return ErrorStatusUpdateControl.patchStatus(fresh).rescheduleAfter(ERROR_RETRY);
+    return fresh;
   }
 
   @Override

@@ -93,7 +93,8 @@ final class ReplicationStep implements MethodStep {
           db.setPhase(DatabasePhase.Copying);
           db.setMessage("schema copied; starting logical replication");
         } else {
-          db.setPhase(planned.getPhase() == DatabasePhase.Failed ? DatabasePhase.Failed : DatabasePhase.SchemaCopy);
+          db.setPhase(planned.getPhase() == DatabasePhase.Failed ? DatabasePhase.Failed
+              : DatabasePhase.SchemaCopy);
           db.setMessage(planned.getMessage());
         }
       }
