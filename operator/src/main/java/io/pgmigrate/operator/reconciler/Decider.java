@@ -97,7 +97,10 @@ public final class Decider {
     Conditions.set(status.getConditions(), Conditions.VALIDATED, "True", "ChecksPassed", passed,
         generation, now);
     if (m.getSpec().isValidateOnly()) {
-      var message = passed + "; validateOnly is set: set it to false to start the migration";
+      // the dry run is over: nothing more happens until validateOnly is false
+      var message = "validation done, nothing changed (validateOnly): " + passed
+          + "; set validateOnly: false to start the migration";
+      status.setCompletedAt(now.toString());
       status.setMessage(message);
       Conditions.set(status.getConditions(), Conditions.READY, "False", "ValidateOnly", message,
           generation, now);
@@ -108,6 +111,7 @@ public final class Decider {
         passed + "; migrating " + report.databases().size() + " database(s) with method "
             + report.method();
     status.setPhase(Phase.Migrating);
+    status.setCompletedAt(null);
     status.setMessage(message);
     Conditions.set(status.getConditions(), Conditions.READY, "False", "Migrating", message,
         generation, now);

@@ -148,7 +148,9 @@ class DeciderTest {
     var d = Decider.decide(m, passing(), T0);
     assertThat(d.status().getPhase()).isEqualTo(Phase.Validating);
     assertThat(d.status().getChecks()).hasSize(2);
-    assertThat(d.status().getMessage()).contains("validateOnly");
+    assertThat(d.status().getMessage()).contains("validateOnly").startsWith("validation done");
+    // the dry run says it is over
+    assertThat(d.status().getCompletedAt()).isEqualTo(T0.toString());
     assertThat(Conditions.get(d.status().getConditions(), Conditions.READY).getReason())
         .isEqualTo("ValidateOnly");
     m = apply(m, d);
@@ -159,6 +161,7 @@ class DeciderTest {
     assertThat(Decider.needsValidation(m)).isTrue();
     var flipped = Decider.decide(m, passing(), T1);
     assertThat(flipped.status().getPhase()).isEqualTo(Phase.Migrating);
+    assertThat(flipped.status().getCompletedAt()).isNull();
     assertThat(flipped.status().getObservedGeneration()).isEqualTo(2L);
   }
 
