@@ -505,6 +505,34 @@ class DumpMigrationIT {
   }
 
   @Test
+  void aDeletedDumpPodStopsItsCopyAtOnceAndEndsItsSessionsOnBothServers(
+      OperatorExtension.Env env, PostgresPair.Servers pg) {
+    pg.source().execute("postgres", "create database dump_sigterm");
+    pg.source().execute("dump_sigterm", Writer.TABLE,
+        "insert into items (v) select repeat(md5(g::text), 8) from generate_series(1, 1000000) g");
+    var m = Fixtures.migration(env.client(), env.namespace(), "sigterm", pg.source(), pg.target());
+    m.getSpec().setMethod(Method.DUMP);
+    m.getSpec().getDump().setJobs(1);
+    m.getSpec().setDatabases(List.of("dump_sigterm"));
+    env.client().resource(m).create();
+    var ours = "select count(*)::text, '' from pg_stat_activity"
+        + " where application_name like 'pgmigrate-%' and datname = 'dump_sigterm'";
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+        .until(() -> !Contents.query(pg.target(), "postgres", ours).containsKey("0"));
+    // deleting the migration deletes its Pod; a kubelet sends SIGTERM, then SIGKILL only after
+    // the grace period (30 s): the script must stop its children itself
+    var deleted = System.nanoTime();
+    env.client().resources(PgMigration.class).inNamespace(env.namespace()).withName("sigterm")
+        .delete();
+    await().atMost(Duration.ofSeconds(10)).until(() ->
+        Contents.query(pg.source(), "postgres", ours).containsKey("0")
+            && Contents.query(pg.target(), "postgres", ours).containsKey("0"));
+    System.out.printf("dump Pod deleted mid-copy: no session of ours left after %.1f s%n",
+        (System.nanoTime() - deleted) / 1e9);
+    await().atMost(Duration.ofSeconds(30)).until(() -> get(env, "sigterm") == null);
+  }
+
+  @Test
   void deletingTheMigrationDuringADumpDeletesItsPods(
       OperatorExtension.Env env, PostgresPair.Servers pg) throws Exception {
     pg.source().execute("postgres", "create database dump_blocked");

@@ -13,6 +13,19 @@
 # with VERIFICATION_FAILED when they differ: the counts of a live source match only there.
 # The continuous method's schema copies (SCHEMA_PASS pre, post, cutover) are described below.
 set -euo pipefail
+# PID 1 of its container ignores SIGTERM unless it handles it: a deleted or evicted Pod would
+# copy on until its grace period ends. So the work runs again as a job of its own (a process
+# group), and SIGTERM stops that whole group: every psql and pg_dump, whose sessions then end
+# on both servers. The job's exit code is the Pod's.
+if [ -z "${PGMIGRATE_JOB:-}" ]; then
+  set -m
+  PGMIGRATE_JOB=1 bash -c "$BASH_EXECUTION_STRING" bash &
+  job=$!
+  set +m
+  trap 'kill -TERM -- "-$job" 2>/dev/null; wait "$job"; exit 143' TERM INT
+  wait "$job"
+  exit $?
+fi
 src() {
   PGHOST="$SRC_HOST" PGPORT="$SRC_PORT" PGUSER="$SRC_USER" PGPASSWORD="$SRC_PASSWORD" \
   PGSSLMODE="$SRC_SSLMODE" PGSSLROOTCERT="${SRC_SSLROOTCERT:-}" PGDATABASE="$DATABASE" \

@@ -82,12 +82,40 @@ public final class TestKubelet implements AutoCloseable {
       public void onDelete(Pod pod, boolean unknown) {
         var p = running.remove(pod.getMetadata().getUid());
         if (p != null) {
-          p.descendants().forEach(ProcessHandle::destroyForcibly);
-          p.destroyForcibly();
+          var grace = pod.getSpec().getTerminationGracePeriodSeconds() == null ? 30L
+              : pod.getSpec().getTerminationGracePeriodSeconds();
+          java.util.concurrent.CompletableFuture.runAsync(() -> stop(p, grace));
         }
       }
     });
     return this;
+  }
+
+  /**
+   * As a kubelet stops a container: SIGTERM to its first process only, SIGKILL to whatever of
+   * it still runs when the grace period ends (its children included, even if they outlived it).
+   */
+  private static void stop(Process p, long graceSeconds) {
+    var tree = p.descendants().toList();
+    p.destroy();
+    try {
+      p.waitFor(graceSeconds, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    var deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(graceSeconds);
+    for (var child : tree) {
+      while (child.isAlive() && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+      child.destroyForcibly();
+    }
+    p.destroyForcibly();
   }
 
   /** True while the container of the Pod with this UID runs. */
