@@ -269,4 +269,34 @@ class ReplicationFaultsIT {
       deleteAndWait(env, name);
     }
   }
+
+  @Test
+  void aCutoverTheTargetNeverConfirmsEndsAtTheTimeoutTheUserSet(
+      OperatorExtension.Env env, PostgresPair.Servers pg) {
+    try (var src = source("slowcut-src")) {
+      seed(src, "slowcut_db");
+      var m = migration(env, "slowcut", src, pg.target(), List.of("slowcut_db"));
+      m.getSpec().getReplication().setCutoverTimeout("15s");
+      var created = env.client().resource(m).create();
+      awaitPhase(env, "slowcut", Phase.Syncing);
+      var names = ReplicationNames.of(created.getMetadata().getUid(), "slowcut_db");
+      // the target stops applying: the cutover position is never confirmed
+      pg.target().execute("slowcut_db",
+          "alter subscription " + names.subscription() + " disable");
+      src.execute("slowcut_db", "insert into items (v) values ('after the pause')");
+      var started = System.nanoTime();
+      ContinuousMigrationIT.setKeepReplicating(env, "slowcut", false);
+      var failed = awaitPhase(env, "slowcut", Phase.Failed);
+      var seconds = (System.nanoTime() - started) / 1e9;
+      assertThat(Conditions.get(failed.getStatus().getConditions(), Conditions.READY).getReason())
+          .isEqualTo("CutoverTimedOut");
+      assertThat(failed.getStatus().getMessage()).contains("cutoverTimeout (15s)")
+          .contains("slowcut_db");
+      assertThat(seconds).isBetween(14.0, 45.0);
+      await().atMost(Duration.ofSeconds(30))
+          .until(() -> ourObjects(src, pg.target(), List.of("slowcut_db")).isEmpty());
+      System.out.printf("cutover timeout 15s: Failed after %.1f s%n", seconds);
+      deleteAndWait(env, "slowcut");
+    }
+  }
 }

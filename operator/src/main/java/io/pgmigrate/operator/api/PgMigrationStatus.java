@@ -40,6 +40,9 @@ public class PgMigrationStatus {
   @JsonPropertyDescription("When this run started (RFC 3339).")
   private String startedAt;
 
+  @JsonPropertyDescription("continuous: when the cutover was asked for (RFC 3339).")
+  private String cutoverStartedAt;
+
   @JsonPropertyDescription("When the migration finished (RFC 3339).")
   private String completedAt;
 
@@ -149,6 +152,14 @@ public class PgMigrationStatus {
 
   public void setCompletedAt(String completedAt) {
     this.completedAt = completedAt;
+  }
+
+  public String getCutoverStartedAt() {
+    return cutoverStartedAt;
+  }
+
+  public void setCutoverStartedAt(String cutoverStartedAt) {
+    this.cutoverStartedAt = cutoverStartedAt;
   }
 
   public boolean isSecretsHeld() {

@@ -24,6 +24,14 @@ public class ReplicationSpec {
           + " no limit.")
   private String maxRetainedWalBytes = "";
 
+  @Pattern("^$|^([0-9]+h)?([0-9]+m)?([0-9]+s)?$")
+  @JsonPropertyDescription(
+      "Longest the cutover may wait for the target to confirm the cutover position (a duration"
+          + " such as 30m, 1h or 90s); past it the migration fails (CutoverTimedOut) and removes"
+          + " its replication objects. Empty (default) waits as long as it takes, saying so in"
+          + " status.")
+  private String cutoverTimeout = "";
+
   @Default("false")
   @JsonPropertyDescription(
       "Tables without primary key or replica identity: true sets REPLICA IDENTITY FULL on them"
@@ -86,5 +94,32 @@ public class ReplicationSpec {
     return maxRetainedWalBytes == null || maxRetainedWalBytes.isBlank()
         ? -1
         : Quantity.getAmountInBytes(new Quantity(maxRetainedWalBytes)).longValue();
+  }
+
+  public String getCutoverTimeout() {
+    return cutoverTimeout;
+  }
+
+  public void setCutoverTimeout(String cutoverTimeout) {
+    this.cutoverTimeout = cutoverTimeout;
+  }
+
+  /** The cutover timeout, or null when there is none ("1h30m", "90s", "45m"). */
+  public java.time.Duration cutoverTimeoutValue() {
+    if (cutoverTimeout == null || cutoverTimeout.isBlank()) {
+      return null;
+    }
+    var m = java.util.regex.Pattern.compile("^(?:(\\d+)h)?(?:(\\d+)m)?(?:(\\d+)s)?$")
+        .matcher(cutoverTimeout);
+    if (!m.matches()) {
+      return null;
+    }
+    long seconds = 0;
+    for (int g = 1; g <= 3; g++) {
+      if (m.group(g) != null) {
+        seconds += Long.parseLong(m.group(g)) * (g == 1 ? 3600 : g == 2 ? 60 : 1);
+      }
+    }
+    return java.time.Duration.ofSeconds(seconds);
   }
 }

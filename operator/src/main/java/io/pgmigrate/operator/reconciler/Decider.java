@@ -166,6 +166,7 @@ public final class Decider {
     status.setValidatedGeneration(null);
     status.setStartedAt(now.toString());
     status.setCompletedAt(null);
+    status.setCutoverStartedAt(null);
     status.setMessage(message);
     status.setChecks(new ArrayList<>());
     status.setDatabases(new ArrayList<>());

@@ -310,6 +310,7 @@ final class ReplicationStep implements MethodStep {
     }
     boolean cuttingOver = status.getDatabases().stream().anyMatch(d -> d.getCutoverLsn() != null);
     if (spec.isKeepReplicating() && !cuttingOver) {
+      status.setCutoverStartedAt(null);
       status.setMessage(total + "/" + total + " database(s) replicating, lag "
           + Bytes.human(totalLag) + "; set keepReplicating: false to cut over");
       return new StepResult(events, SYNC_POLL);
@@ -331,6 +332,28 @@ final class ReplicationStep implements MethodStep {
   private StepResult cutover(PgMigration m, PgMigrationStatus status, ConnectionSpec source,
       ConnectionSpec target, List<Pod> allPods, Instant now, List<Event> events) {
     var generation = m.getMetadata().getGeneration();
+    if (status.getCutoverStartedAt() == null) {
+      status.setCutoverStartedAt(now.toString());
+    }
+    var timeout = m.getSpec().getReplication().cutoverTimeoutValue();
+    boolean waiting = status.getDatabases().stream()
+        .anyMatch(d -> d.getPhase() != DatabasePhase.Done && d.getCutoverStep() == null);
+    if (timeout != null && waiting
+        && Instant.parse(status.getCutoverStartedAt()).plus(timeout).isBefore(now)) {
+      // past Confirmed a database is finishing, not waiting: only the waiting ones time out
+      var lagging = status.getDatabases().stream()
+          .filter(d -> d.getPhase() != DatabasePhase.Done && d.getCutoverStep() == null)
+          .map(d -> d.getName() + " (lag " + Bytes.human(d.getLagBytes() == null ? 0
+              : d.getLagBytes()) + ")")
+          .toList();
+      failAndClean(m, status, "CutoverTimedOut", "the target did not confirm the cutover"
+          + " position within replication.cutoverTimeout (" + m.getSpec().getReplication()
+          .getCutoverTimeout() + "): " + String.join(", ", lagging) + ". Replication was"
+          + " removed; rows after the last confirmed position are not on the target. Remedy: find"
+          + " why the target falls behind (the condition ReconcileError, apply errors in the"
+          + " target's log, a disabled subscription), then start over", now, events);
+      return new StepResult(events, null);
+    }
     var extras = new ArrayList<DatabaseStatus>();
     boolean recorded = false;
     try {

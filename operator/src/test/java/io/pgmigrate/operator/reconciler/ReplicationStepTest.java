@@ -33,4 +33,16 @@ class ReplicationStepTest {
         .contains("sslmode=require").contains("unverified")
         .contains("allowUnverifiedSubscription");
   }
+
+  @Test
+  void cutoverTimeoutsReadAsKubernetesDurations() {
+    var spec = new io.pgmigrate.operator.api.ReplicationSpec();
+    assertThat(spec.cutoverTimeoutValue()).isNull();
+    spec.setCutoverTimeout("1h30m");
+    assertThat(spec.cutoverTimeoutValue()).isEqualTo(java.time.Duration.ofMinutes(90));
+    spec.setCutoverTimeout("90s");
+    assertThat(spec.cutoverTimeoutValue()).isEqualTo(java.time.Duration.ofSeconds(90));
+    spec.setCutoverTimeout("2m5s");
+    assertThat(spec.cutoverTimeoutValue()).isEqualTo(java.time.Duration.ofSeconds(125));
+  }
 }
