@@ -11,6 +11,7 @@ import io.pgmigrate.operator.api.PgMigrationSpec;
 import io.pgmigrate.operator.api.SslMode;
 import io.pgmigrate.operator.postgres.Conninfo;
 import io.pgmigrate.operator.postgres.DatabaseContents;
+import io.pgmigrate.operator.postgres.PgFeature;
 import io.pgmigrate.operator.postgres.ServerInfo;
 import java.util.ArrayList;
 import java.util.List;
@@ -384,7 +385,7 @@ public final class CheckEvaluator {
     return failed(
         "target.subscriptionPrivileges",
         dst.currentUser() + " may not create subscriptions on the target",
-        dst.major() >= 16
+        PgFeature.CREATE_SUBSCRIPTION_ROLE.on(dst.major())
             ? "GRANT pg_create_subscription TO " + dst.currentUser() + " on the target, or log"
                 + " in as a superuser."
             : "Log in to the target as a superuser (PostgreSQL " + dst.major() + " has no"
@@ -423,7 +424,7 @@ public final class CheckEvaluator {
               + " sslmode=require: encrypted, but the source's certificate is not verified"
               + " (replication.allowUnverifiedSubscription is set; the operator cannot place"
               + " caSecret's CA on the target server"
-              + (dst.major() >= 16 ? ")" : ", and PostgreSQL " + dst.major()
+              + (PgFeature.SSLROOTCERT_SYSTEM.on(dst.major()) ? ")" : ", and PostgreSQL " + dst.major()
                   + " cannot use its system CA store)"),
               "Use a PostgreSQL 16+ target whose system CA store trusts the source's"
                   + " certificate, or method: dump, whose Pods verify with caSecret.");
