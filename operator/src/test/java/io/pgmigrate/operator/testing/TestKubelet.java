@@ -95,6 +95,19 @@ public final class TestKubelet implements AutoCloseable {
     return running.containsKey(podUid);
   }
 
+  /**
+   * What the container of the named Pod printed (kubectl logs), empty when it never ran here;
+   * kept until this kubelet closes.
+   */
+  public String logs(String podName) {
+    var file = root.resolve(podName).resolve("container.log");
+    try {
+      return Files.exists(file) ? Files.readString(file) : "";
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** How many Pods this kubelet has started. */
   public int started() {
     return started.get();
