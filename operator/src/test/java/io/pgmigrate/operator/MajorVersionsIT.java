@@ -292,6 +292,31 @@ class MajorVersionsIT {
   }
 
   @Test
+  void toolsOfANewerMajorThanTheTargetCannotRestoreThereAndAreRefusedInValidating(
+      OperatorExtension.Env env) {
+    try (var src = server("mv-src-16", 16);
+        var dst = server("mv-dst-16", 16)) {
+      seed(src);
+      var m = migration(env, "newer-tools", src, dst, new Pair(16, 16), Method.DUMP);
+      m.getSpec().getDump().setImage("postgres:17");
+      env.client().resource(m).create();
+      var failed = awaitPhase(env, "newer-tools", Phase.Failed, Duration.ofSeconds(90));
+      var image = check(failed, "dump.image");
+      assertThat(image.getResult()).isEqualTo(CheckOutcome.Failed);
+      assertThat(image.getMessage()).isEqualTo("dump.image postgres:17 has pg_restore 17, which"
+          + " sets transaction_timeout, a setting the target's PostgreSQL 16 does not know:"
+          + " every restore would fail");
+      assertThat(image.getRemedy()).contains("leave it empty for postgres:16");
+      assertThat(check(failed, "versions").getResult()).isEqualTo(CheckOutcome.Passed);
+      assertThat(env.client().pods().inNamespace(env.namespace())
+          .withLabel(DumpPods.MIGRATION_UID, failed.getMetadata().getUid()).list().getItems())
+          .isEmpty();
+      assertThat(Contents.databases(dst)).doesNotContain(DB);
+      ContinuousMigrationIT.deleteAndWait(env, "newer-tools");
+    }
+  }
+
+  @Test
   void aTargetOlderThanItsSourceIsRefusedInValidatingWithTheRemedy(OperatorExtension.Env env) {
     try (var src = server("mv-src-17", 17);
         var dst = server("mv-dst-15", 15)) {

@@ -57,6 +57,7 @@ public final class CheckEvaluator {
     checks.add(tls(target));
     checks.add(sameServer(source, target));
     checks.add(versions(src, dst));
+    checks.add(dumpImage(spec, src, dst));
     checks.add(targetWritable(dst));
 
     var selection =
@@ -208,6 +209,44 @@ public final class CheckEvaluator {
     }
     return passed(
         "versions", "source PostgreSQL " + src.major() + ", target " + dst.major());
+  }
+
+  private static final java.util.regex.Pattern POSTGRES_IMAGE =
+      java.util.regex.Pattern.compile("(?:^|.*/)postgres:(\\d+)(?:[.\\-].*)?");
+
+  /**
+   * spec.dump.image, when set to a postgres:N image (the dump Pods, and the continuous method's
+   * schema Pods, run its pg_dump and pg_restore): pg_dump reads servers up to its own major only,
+   * and pg_restore writes for servers of its own major: 17's sets transaction_timeout, which an
+   * older target refuses (seen with 17's tools and a 16 target). Null when the image is the
+   * default (postgres:<target major>) or its tag names no major.
+   */
+  static CheckResult dumpImage(PgMigrationSpec spec, ServerInfo src, ServerInfo dst) {
+    var image = spec.getDump() == null ? null : spec.getDump().getImage();
+    var m = image == null ? null : POSTGRES_IMAGE.matcher(image.trim());
+    if (m == null || !m.matches()) {
+      return null;
+    }
+    int tools = Integer.parseInt(m.group(1));
+    var remedy = "Set spec.dump.image to an image with the client tools of the target's major"
+        + " (PostgreSQL " + dst.major() + "), or leave it empty for postgres:" + dst.major() + ".";
+    if (tools < src.major()) {
+      return failed("dump.image", "dump.image " + image + " has pg_dump " + tools
+          + ", which cannot read the source's PostgreSQL " + src.major(), remedy);
+    }
+    if (tools > dst.major() && PgFeature.TRANSACTION_TIMEOUT.on(tools)
+        && !PgFeature.TRANSACTION_TIMEOUT.on(dst.major())) {
+      return failed("dump.image", "dump.image " + image + " has pg_restore " + tools
+          + ", which sets transaction_timeout, a setting the target's PostgreSQL " + dst.major()
+          + " does not know: every restore would fail", remedy);
+    }
+    if (tools > dst.major()) {
+      return warning("dump.image", "dump.image " + image + " restores with pg_restore " + tools
+          + " into the target's older PostgreSQL " + dst.major() + ", which PostgreSQL does not"
+          + " promise to work (tested here: 15's into 13 and 14)", remedy);
+    }
+    return passed("dump.image", "dump.image " + image + ": pg_dump and pg_restore " + tools
+        + " for source PostgreSQL " + src.major() + " and target " + dst.major());
   }
 
   static CheckResult targetWritable(ServerInfo dst) {
