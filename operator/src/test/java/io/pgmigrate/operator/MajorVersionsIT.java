@@ -43,9 +43,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * table, sequence and role equal and no replication object left. A target older than its
  * source is refused in Validating.
  *
- * <p>{@code mvn verify} runs the pairs of {@link #CI} (about 3.5 minutes here); every allowed pair
- * of both methods, 30 cases, runs with {@code -Dpgmigrate.majorVersions=all} (about 10.5
- * minutes; see the README).
+ * <p>{@code mvn verify} runs the pairs of {@link #CI} (224 s here); every allowed pair
+ * of both methods, 30 cases, runs with {@code -Dpgmigrate.majorVersions=all} (620 s
+ * here; see the README).
  */
 @ExtendWith(OperatorExtension.class)
 class MajorVersionsIT {
