@@ -12,7 +12,9 @@ public class DumpSpec {
 
   @Size(max = 512)
   @JsonPropertyDescription(
-      "Container image with pg_dump and pg_restore; empty means postgres:<target major>.")
+      "Container image with pg_dump and pg_restore; empty means postgres:<target major>. A"
+          + " postgres:<N> image is checked against both servers (check dump.image): pg_dump N"
+          + " must read the source's major, and pg_restore 17 cannot restore into an older target.")
   private String image = "";
 
   @Default("4")

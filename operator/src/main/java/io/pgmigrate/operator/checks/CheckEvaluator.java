@@ -11,6 +11,7 @@ import io.pgmigrate.operator.api.PgMigrationSpec;
 import io.pgmigrate.operator.api.SslMode;
 import io.pgmigrate.operator.postgres.Conninfo;
 import io.pgmigrate.operator.postgres.DatabaseContents;
+import io.pgmigrate.operator.postgres.PgFeature;
 import io.pgmigrate.operator.postgres.ServerInfo;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,6 +57,7 @@ public final class CheckEvaluator {
     checks.add(tls(target));
     checks.add(sameServer(source, target));
     checks.add(versions(src, dst));
+    checks.add(dumpImage(spec, src, dst));
     checks.add(targetWritable(dst));
 
     var selection =
@@ -207,6 +209,44 @@ public final class CheckEvaluator {
     }
     return passed(
         "versions", "source PostgreSQL " + src.major() + ", target " + dst.major());
+  }
+
+  private static final java.util.regex.Pattern POSTGRES_IMAGE =
+      java.util.regex.Pattern.compile("(?:^|.*/)postgres:(\\d+)(?:[.\\-].*)?");
+
+  /**
+   * spec.dump.image, when set to a postgres:N image (the dump Pods, and the continuous method's
+   * schema Pods, run its pg_dump and pg_restore): pg_dump reads servers up to its own major only,
+   * and pg_restore writes for servers of its own major: 17's sets transaction_timeout, which an
+   * older target refuses (seen with 17's tools and a 16 target). Null when the image is the
+   * default (postgres:<target major>) or its tag names no major.
+   */
+  static CheckResult dumpImage(PgMigrationSpec spec, ServerInfo src, ServerInfo dst) {
+    var image = spec.getDump() == null ? null : spec.getDump().getImage();
+    var m = image == null ? null : POSTGRES_IMAGE.matcher(image.trim());
+    if (m == null || !m.matches()) {
+      return null;
+    }
+    int tools = Integer.parseInt(m.group(1));
+    var remedy = "Set spec.dump.image to an image with the client tools of the target's major"
+        + " (PostgreSQL " + dst.major() + "), or leave it empty for postgres:" + dst.major() + ".";
+    if (tools < src.major()) {
+      return failed("dump.image", "dump.image " + image + " has pg_dump " + tools
+          + ", which cannot read the source's PostgreSQL " + src.major(), remedy);
+    }
+    if (tools > dst.major() && PgFeature.TRANSACTION_TIMEOUT.on(tools)
+        && !PgFeature.TRANSACTION_TIMEOUT.on(dst.major())) {
+      return failed("dump.image", "dump.image " + image + " has pg_restore " + tools
+          + ", which sets transaction_timeout, a setting the target's PostgreSQL " + dst.major()
+          + " does not know: every restore would fail", remedy);
+    }
+    if (tools > dst.major()) {
+      return warning("dump.image", "dump.image " + image + " restores with pg_restore " + tools
+          + " into the target's older PostgreSQL " + dst.major() + ", which PostgreSQL does not"
+          + " promise to work (tested here: 15's into 13 and 14)", remedy);
+    }
+    return passed("dump.image", "dump.image " + image + ": pg_dump and pg_restore " + tools
+        + " for source PostgreSQL " + src.major() + " and target " + dst.major());
   }
 
   static CheckResult targetWritable(ServerInfo dst) {
@@ -384,7 +424,7 @@ public final class CheckEvaluator {
     return failed(
         "target.subscriptionPrivileges",
         dst.currentUser() + " may not create subscriptions on the target",
-        dst.major() >= 16
+        PgFeature.CREATE_SUBSCRIPTION_ROLE.on(dst.major())
             ? "GRANT pg_create_subscription TO " + dst.currentUser() + " on the target, or log"
                 + " in as a superuser."
             : "Log in to the target as a superuser (PostgreSQL " + dst.major() + " has no"
@@ -423,7 +463,7 @@ public final class CheckEvaluator {
               + " sslmode=require: encrypted, but the source's certificate is not verified"
               + " (replication.allowUnverifiedSubscription is set; the operator cannot place"
               + " caSecret's CA on the target server"
-              + (dst.major() >= 16 ? ")" : ", and PostgreSQL " + dst.major()
+              + (PgFeature.SSLROOTCERT_SYSTEM.on(dst.major()) ? ")" : ", and PostgreSQL " + dst.major()
                   + " cannot use its system CA store)"),
               "Use a PostgreSQL 16+ target whose system CA store trusts the source's"
                   + " certificate, or method: dump, whose Pods verify with caSecret.");

@@ -67,7 +67,7 @@ public final class Catalog {
   public static ServerInfo server(Connection c) throws SQLException {
     int versionNum = intSetting(c, "server_version_num");
     boolean createSubscription = false;
-    if (versionNum >= 160000) {
+    if (PgFeature.CREATE_SUBSCRIPTION_ROLE.on(versionNum / 10000)) {
       createSubscription =
           bool(c, "select pg_catalog.pg_has_role(current_user, 'pg_create_subscription', 'MEMBER')");
     }

@@ -40,7 +40,8 @@ public final class Conninfo {
     if (allowUnverified) {
       return SubscriptionTls.UNVERIFIED;
     }
-    return targetMajor >= 16 ? SubscriptionTls.SYSTEM_CA : SubscriptionTls.REFUSED;
+    return PgFeature.SSLROOTCERT_SYSTEM.on(targetMajor)
+        ? SubscriptionTls.SYSTEM_CA : SubscriptionTls.REFUSED;
   }
 
   /**

@@ -32,8 +32,10 @@ public final class Databases {
   private Databases() {}
 
   public static Definition definition(Connection source, String name) throws SQLException {
-    var provider = source.getMetaData().getDatabaseMajorVersion() >= 15
-        ? "d.datlocprovider::text, d.daticulocale" : "'c'::text, null::text";
+    int major = source.getMetaData().getDatabaseMajorVersion();
+    var provider = !PgFeature.LOCALE_PROVIDER.on(major) ? "'c'::text, null::text"
+        : PgFeature.DATLOCALE.on(major) ? "d.datlocprovider::text, d.datlocale"
+        : "d.datlocprovider::text, d.daticulocale";
     Definition base;
     try (var ps = source.prepareStatement(
         "select pg_catalog.pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, " + provider
@@ -113,8 +115,13 @@ public final class Databases {
     var format = new StringBuilder(
         "CREATE DATABASE %I TEMPLATE template0 ENCODING %L LC_COLLATE %L LC_CTYPE %L");
     var values = new ArrayList<>(List.of(d.name(), d.encoding(), d.collate(), d.ctype()));
-    if ("i".equals(d.localeProvider()) && target.getMetaData().getDatabaseMajorVersion() >= 15) {
+    int targetMajor = target.getMetaData().getDatabaseMajorVersion();
+    if ("i".equals(d.localeProvider()) && PgFeature.LOCALE_PROVIDER.on(targetMajor)) {
       format.append(" LOCALE_PROVIDER icu ICU_LOCALE %L");
+      values.add(d.icuLocale());
+    } else if ("b".equals(d.localeProvider())
+        && PgFeature.BUILTIN_LOCALE_PROVIDER.on(targetMajor)) {
+      format.append(" LOCALE_PROVIDER builtin BUILTIN_LOCALE %L");
       values.add(d.icuLocale());
     }
     if (ownerExists) {
@@ -198,7 +205,7 @@ public final class Databases {
 
   /** Drops a database, ending its sessions (PostgreSQL 13 and later). */
   static void drop(Connection target, String name) throws SQLException {
-    var force = target.getMetaData().getDatabaseMajorVersion() >= 13 ? " WITH (FORCE)" : "";
+    var force = PgFeature.DROP_DATABASE_FORCE.on(target) ? " WITH (FORCE)" : "";
     Sql.format(target, "DROP DATABASE IF EXISTS %I" + force, name);
   }
 }

@@ -135,16 +135,15 @@ public final class Replication {
   public static SlotState slot(Connection src, String slot) throws SQLException {
     try (var ps = src.prepareStatement(
         """
-        select active, confirmed_flush_lsn::text, %s,
+        select active, confirmed_flush_lsn::text,
+               -- 'lost' once max_slot_wal_keep_size removed WAL it needed (13+, as all we support)
+               coalesce(wal_status = 'lost', false),
                coalesce(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(),
                                                    confirmed_flush_lsn), 0)::bigint,
                coalesce(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(),
                                                    restart_lsn), 0)::bigint
         from pg_catalog.pg_replication_slots where slot_name = ?
-        """.formatted(
-            // wal_status from PostgreSQL 13: 'lost' once max_slot_wal_keep_size removed WAL
-            src.getMetaData().getDatabaseMajorVersion() >= 13
-                ? "coalesce(wal_status = 'lost', false)" : "false"))) {
+        """)) {
       ps.setString(1, slot);
       try (var rs = ps.executeQuery()) {
         if (!rs.next()) {
@@ -188,7 +187,7 @@ public final class Replication {
    * which callers treat as "try again on the next reconcile" rather than blocking a thread.
    */
   public static void dropSlot(Connection src, String slot) throws SQLException {
-    boolean waits = src.getMetaData().getDatabaseMajorVersion() >= 14;
+    boolean waits = PgFeature.TERMINATE_BACKEND_TIMEOUT.on(src);
     try (var ps = src.prepareStatement(waits
         ? "select pg_catalog.pg_terminate_backend(active_pid, 5000)"
             + " from pg_catalog.pg_replication_slots where slot_name = ? and active_pid is not null"
@@ -301,18 +300,38 @@ public final class Replication {
    * transactions from 14, applied in parallel from 16.
    */
   static String subscriptionOptions(int targetMajor) {
-    if (targetMajor >= 16) {
-      return ", binary = true, streaming = parallel";
+    var options = new StringBuilder();
+    if (PgFeature.BINARY_SUBSCRIPTION.on(targetMajor)) {
+      options.append(", binary = true");
     }
-    if (targetMajor >= 14) {
-      return ", binary = true, streaming = on";
+    if (PgFeature.PARALLEL_APPLY.on(targetMajor)) {
+      options.append(", streaming = parallel");
+    } else if (PgFeature.STREAMING_SUBSCRIPTION.on(targetMajor)) {
+      options.append(", streaming = on");
     }
-    return "";
+    return options.toString();
+  }
+
+  /**
+   * What the subscription on a target of this major gets, and what it lacks, for the Event that
+   * reports the replication's start.
+   */
+  public static String subscriptionSummary(int targetMajor) {
+    if (PgFeature.PARALLEL_APPLY.on(targetMajor)) {
+      return "binary transfer, large transactions streamed and applied in parallel";
+    }
+    if (PgFeature.STREAMING_SUBSCRIPTION.on(targetMajor)) {
+      return "binary transfer, large transactions streamed (PostgreSQL " + targetMajor
+          + " applies them with one worker; parallel apply needs " + PgFeature.PARALLEL_APPLY.since()
+          + ")";
+    }
+    return "rows as text, large transactions sent once committed (PostgreSQL " + targetMajor
+        + " has no binary transfer or streaming; both need " + PgFeature.STREAMING_SUBSCRIPTION.since()
+        + ")";
   }
 
   public static Progress progress(Connection dst, String subscription) throws SQLException {
-    // pg_stat_subscription_stats exists from PostgreSQL 15
-    boolean stats = dst.getMetaData().getDatabaseMajorVersion() >= 15;
+    boolean stats = PgFeature.SUBSCRIPTION_STATS.on(dst);
     try (var ps = dst.prepareStatement(
         """
         select count(r.srrelid)::int,

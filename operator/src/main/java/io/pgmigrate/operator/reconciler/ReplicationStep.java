@@ -13,6 +13,7 @@ import io.pgmigrate.operator.postgres.Interrupts;
 import io.pgmigrate.operator.postgres.ConnectionSpec;
 import io.pgmigrate.operator.postgres.Conninfo;
 import io.pgmigrate.operator.postgres.PgConnector;
+import io.pgmigrate.operator.postgres.PgFeature;
 import io.pgmigrate.operator.postgres.Replication;
 import io.pgmigrate.operator.postgres.ReplicationNames;
 import io.pgmigrate.operator.reconciler.Decision.Event;
@@ -170,7 +171,9 @@ final class ReplicationStep implements MethodStep {
                 + " or use new target databases)", now, events);
             return new StepResult(events, null);
           }
-          var created = ensureSource(src, names, subscriptionTlsNote(tls, targetMajor), db);
+          var created = ensureSource(src, names, subscriptionTlsNote(tls, targetMajor)
+              + "; subscription: " + Replication.subscriptionSummary(targetMajor)
+              + uncountedErrorsNote(targetMajor), db);
           FaultPoints.reached("replication.sourceReady");
           if (created != null) {
             events.add(new Event(false, "ReplicationStarted", created));
@@ -224,7 +227,7 @@ final class ReplicationStep implements MethodStep {
         if (copying) {
           db.setPhase(DatabasePhase.Copying);
           db.setMessage("initial copy: " + progress.tablesSynced() + "/" + progress.tablesTotal()
-              + " tables synchronised" + errors
+              + " tables synchronised" + errors + uncountedErrorsNote(targetMajor)
               + (progress.notSynced().isEmpty() ? ""
                   : "; not yet: " + String.join(", ", progress.notSynced())));
         } else if (!db.isPostDataCopied()) {
@@ -530,6 +533,17 @@ final class ReplicationStep implements MethodStep {
             + " the source's (a duplicate key). Remedy: fix the target, then start over (a new"
             + " value of the annotation pgmigrate.io/restart); the replication objects of this"
             + " attempt were removed"};
+  }
+
+  /**
+   * Before PostgreSQL 15 the target counts no subscription errors (no pg_stat_subscription_stats):
+   * what the user gets instead is said where the errors would show.
+   */
+  static String uncountedErrorsNote(int targetMajor) {
+    return PgFeature.SUBSCRIPTION_STATS.on(targetMajor) ? ""
+        : "; PostgreSQL " + targetMajor + " counts no subscription errors (that needs "
+            + PgFeature.SUBSCRIPTION_STATS.since() + "): a table whose copy keeps failing only"
+            + " stays unsynchronised, with the reason in the target server's log";
   }
 
   /** What the ReplicationStarted Event says of the subscription's TLS, when it differs. */

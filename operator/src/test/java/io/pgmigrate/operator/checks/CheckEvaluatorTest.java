@@ -335,6 +335,30 @@ class CheckEvaluatorTest {
   }
 
   @Test
+  void aDumpImageIsCheckedAgainstBothMajors() {
+    assertThat(evaluate().checks()).extracting(CheckResult::getName)
+        .doesNotContain("dump.image");
+    src.versionNum = 160004;
+    dst.versionNum = 160004;
+    spec.getDump().setImage("registry.example.com/library/postgres:17.6-bookworm");
+    var tooNew = check(evaluate(), "dump.image");
+    assertThat(tooNew.getResult()).isEqualTo(CheckOutcome.Failed);
+    assertThat(tooNew.getMessage()).contains("transaction_timeout").contains("PostgreSQL 16");
+    assertThat(tooNew.getRemedy()).contains("postgres:16");
+    spec.getDump().setImage("postgres:15");
+    assertThat(check(evaluate(), "dump.image").getMessage())
+        .contains("cannot read the source's PostgreSQL 16");
+    src.versionNum = 130018;
+    dst.versionNum = 140018;
+    assertThat(check(evaluate(), "dump.image").getResult()).isEqualTo(CheckOutcome.Warning);
+    spec.getDump().setImage("postgres:14");
+    assertThat(check(evaluate(), "dump.image").getResult()).isEqualTo(CheckOutcome.Passed);
+    spec.getDump().setImage("my-tools:latest");
+    assertThat(evaluate().checks()).extracting(CheckResult::getName)
+        .doesNotContain("dump.image");
+  }
+
+  @Test
   void sameSystemIdentifierFails() {
     var source = new EndpointObservation("source", "a:5432", "require", "s", null, null,
         src.build(), sourceDatabases, sourceContents, Map.of(), Map.of());

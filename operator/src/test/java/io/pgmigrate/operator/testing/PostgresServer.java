@@ -18,9 +18,10 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real PostgreSQL server for tests, made with Debian's initdb and pg_ctl on a free loopback
- * port in a temporary directory (fsync off). Runs as the OS user postgres when the tests run as
- * root, since initdb refuses root.
+ * A real PostgreSQL server for tests, made with initdb and pg_ctl on a free loopback port in a
+ * temporary directory (fsync off): Debian's PostgreSQL by default, another major with {@link
+ * Builder#major(int)} ({@link PostgresBinaries} says where each comes from). Runs as the OS user
+ * postgres when the tests run as root, since initdb refuses root.
  */
 public final class PostgresServer implements AutoCloseable {
 
@@ -45,6 +46,7 @@ public final class PostgresServer implements AutoCloseable {
     private String name = "pg";
     private Path sslCert;
     private Path sslKey;
+    private Integer major;
 
     private Builder() {
       settings.put("listen_addresses", "'127.0.0.1'");
@@ -64,6 +66,19 @@ public final class PostgresServer implements AutoCloseable {
 
     public Builder name(String name) {
       this.name = name;
+      return this;
+    }
+
+    /**
+     * The server's major version (13 to 17); unset: Debian's ({@link PostgresServer#binDir()}, 15 here). Every
+     * default setting above exists from 13 on (max_slot_wal_keep_size too).
+     */
+    public Builder major(int major) {
+      if (!PostgresBinaries.SERVER_MAJORS.contains(major)) {
+        throw new IllegalArgumentException("no PostgreSQL " + major + " server for the tests: "
+            + PostgresBinaries.SERVER_MAJORS);
+      }
+      this.major = major;
       return this;
     }
 
@@ -108,7 +123,8 @@ public final class PostgresServer implements AutoCloseable {
   private static PostgresServer start(Builder b) {
     try {
       var dir = Files.createTempDirectory("pgmigrate-" + b.name + "-");
-      var server = new PostgresServer(dir, freePort(), binDir());
+      var bin = b.major == null ? binDir() : PostgresBinaries.serverBin(b.major).toString();
+      var server = new PostgresServer(dir, freePort(), bin);
       server.init(b);
       return server;
     } catch (IOException e) {
@@ -153,6 +169,20 @@ public final class PostgresServer implements AutoCloseable {
 
   public int port() {
     return port;
+  }
+
+  /** The running server's major version, as it reports it. */
+  public int major() {
+    try (var c = connect("postgres")) {
+      return c.getMetaData().getDatabaseMajorVersion();
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The bin directory of this server's programs. */
+  public String bin() {
+    return bin;
   }
 
   public String host() {

