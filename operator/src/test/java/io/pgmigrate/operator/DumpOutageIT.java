@@ -46,9 +46,11 @@ class DumpOutageIT {
       env.client().resource(m).create();
       PostgresServer down = which.equals("target") ? dst : src;
       // as soon as the Pod copies, the server goes away for 30 s
+      // (rows arriving on the target: the Pod's restore session, not the operator's checks)
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() ->
-          !Contents.query(src, "postgres", "select pid::text, '' from pg_stat_activity"
-              + " where application_name like 'pgmigrate-%' and state = 'active'").isEmpty());
+          !Contents.query(dst, "postgres", "select pid::text, '' from pg_stat_activity"
+              + " where application_name = 'pgmigrate-restore' and datname = 'out_db'"
+              + " and state = 'active'").isEmpty());
       down.stop();
       var messages = ConcurrentHashMap.<String>newKeySet();
       var watcher = Executors.newSingleThreadScheduledExecutor();
