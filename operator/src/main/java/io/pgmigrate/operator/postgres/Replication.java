@@ -257,7 +257,7 @@ public final class Replication {
   }
 
   /** Up to 20 names, then how many more. */
-  static String limited(List<String> names) {
+  public static String limited(List<String> names) {
     int max = 20;
     return names.size() <= max
         ? String.join(", ", names)

@@ -497,14 +497,9 @@ final class ReplicationStep implements MethodStep {
         + (superuser ? "" : " (through aiven_extras)")
         + tlsNote
         + (full.isEmpty() ? "" : "; REPLICA IDENTITY FULL set on " + full.size()
-            + " table(s) without key until replication ends: " + abbreviate(full));
+            + " table(s) without key until replication ends: " + Replication.limited(full));
   }
 
-  /** The first ten names, and how many more. */
-  static String abbreviate(List<String> names) {
-    return names.size() <= 10 ? String.join(", ", names)
-        : String.join(", ", names.subList(0, 10)) + " and " + (names.size() - 10) + " more";
-  }
 
   /** Reason and message when a table's initial copy keeps failing. */
   private static String[] initialCopyFailed(DatabaseStatus db, Replication.Progress progress) {
@@ -601,7 +596,7 @@ final class ReplicationStep implements MethodStep {
                 .map(c -> c.getTable() + " (was " + c.getOriginal() + ")").toList();
         problems.add("slot " + names.slot() + " / publication " + names.publication()
             + (identities.isEmpty() ? ""
-                : " / REPLICA IDENTITY FULL on " + abbreviate(identities))
+                : " / REPLICA IDENTITY FULL on " + Replication.limited(identities))
             + " on the source: " + e.getMessage());
       }
     }
