@@ -81,28 +81,19 @@ final class ReplicationStep implements MethodStep {
     // and replica identity indexes); the rest comes after the initial copy (step 3)
     var pending = status.getDatabases().stream().filter(d -> !d.isSchemaCopied()).toList();
     if (!pending.isEmpty()) {
-      var plan = pods.runPods(m, status, pending, allPods, DumpPods.Kind.SCHEMA, now, events);
-      if (plan == null) {
-        cleanup(m, status, events);
-        return new StepResult(events, null);
-      }
-      for (var planned : plan.databases()) {
-        var db = find(status, planned.getName());
-        db.setPod(planned.getPod());
-        if (planned.getPhase() == DatabasePhase.Done) {
-          db.setSchemaCopied(true);
-          db.setPhase(DatabasePhase.Copying);
-          db.setMessage("schema copied; starting logical replication");
-        } else {
-          db.setPhase(planned.getPhase() == DatabasePhase.Failed ? DatabasePhase.Failed
-              : DatabasePhase.SchemaCopy);
-          db.setMessage(planned.getMessage());
-        }
-      }
-      if (plan.failure() != null) {
-        failAndClean(m, status, "SchemaCopyFailed", "copying the schema: " + plan.failure(), now,
-            events);
-        return new StepResult(events, null);
+      var failed = schemaPods(m, status, pending, allPods, DumpPods.Kind.SCHEMA, now, events,
+          db -> {
+            db.setSchemaCopied(true);
+            db.setPhase(DatabasePhase.Copying);
+            db.setMessage("schema copied; starting logical replication");
+          },
+          (db, pod) -> {
+            db.setPhase(DatabasePhase.SchemaCopy);
+            db.setMessage(pod);
+          },
+          "copying the schema: ");
+      if (failed != null) {
+        return failed;
       }
     }
 
@@ -269,27 +260,16 @@ final class ReplicationStep implements MethodStep {
 
     // 3. the rest of the schema, by a post-data Pod per database whose tables are all ready
     if (!indexing.isEmpty()) {
-      var plan = pods.runPods(m, status, indexing, allPods, DumpPods.Kind.POST_DATA, now, events);
-      if (plan == null) {
-        cleanup(m, status, events);
-        return new StepResult(events, null);
-      }
-      for (var planned : plan.databases()) {
-        var db = find(status, planned.getName());
-        db.setPod(planned.getPod());
-        if (planned.getPhase() == DatabasePhase.Done) {
-          db.setPostDataCopied(true);
-          db.setPhase(DatabasePhase.Replicating);
-          db.setMessage("indexes and constraints built; replicating");
-        } else if (planned.getPhase() != DatabasePhase.Failed) {
-          db.setMessage("building indexes and constraints: " + planned.getMessage());
-        }
-      }
-      if (plan.failure() != null) {
-        failAndClean(m, status, "SchemaCopyFailed",
-            "building indexes and constraints after the initial copy: " + plan.failure(), now,
-            events);
-        return new StepResult(events, null);
+      var failed = schemaPods(m, status, indexing, allPods, DumpPods.Kind.POST_DATA, now, events,
+          db -> {
+            db.setPostDataCopied(true);
+            db.setPhase(DatabasePhase.Replicating);
+            db.setMessage("indexes and constraints built; replicating");
+          },
+          (db, pod) -> db.setMessage("building indexes and constraints: " + pod),
+          "building indexes and constraints after the initial copy: ");
+      if (failed != null) {
+        return failed;
       }
       return new StepResult(events, COPY_POLL);
     }
@@ -319,6 +299,39 @@ final class ReplicationStep implements MethodStep {
       return new StepResult(events, SYNC_POLL);
     }
     return cutover(m, status, source, target, allPods, now, events);
+  }
+
+  /**
+   * Runs the schema Pods of one pass for these databases and applies what each Pod says: done,
+   * still going (with the Pod's state), or failed; returns the result that ends the pass when
+   * the migration failed, else null.
+   */
+  private StepResult schemaPods(PgMigration m, PgMigrationStatus status,
+      List<DatabaseStatus> subset, List<Pod> allPods, DumpPods.Kind kind, Instant now,
+      List<Event> events, java.util.function.Consumer<DatabaseStatus> done,
+      java.util.function.BiConsumer<DatabaseStatus, String> going, String failurePrefix) {
+    var plan = pods.runPods(m, status, subset, allPods, kind, now, events);
+    if (plan == null) {
+      cleanup(m, status, events);
+      return new StepResult(events, null);
+    }
+    for (var planned : plan.databases()) {
+      var db = find(status, planned.getName());
+      db.setPod(planned.getPod());
+      if (planned.getPhase() == DatabasePhase.Done) {
+        done.accept(db);
+      } else if (planned.getPhase() == DatabasePhase.Failed) {
+        db.setPhase(DatabasePhase.Failed);
+        db.setMessage(planned.getMessage());
+      } else {
+        going.accept(db, planned.getMessage());
+      }
+    }
+    if (plan.failure() != null) {
+      failAndClean(m, status, "SchemaCopyFailed", failurePrefix + plan.failure(), now, events);
+      return new StepResult(events, null);
+    }
+    return null;
   }
 
   /** Recorded steps of a database's cutover (DatabaseStatus.cutoverStep). */
