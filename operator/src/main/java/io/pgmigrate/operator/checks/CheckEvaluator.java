@@ -1,8 +1,5 @@
 package io.pgmigrate.operator.checks;
 
-import static io.pgmigrate.operator.api.CheckResult.failed;
-import static io.pgmigrate.operator.api.CheckResult.passed;
-import static io.pgmigrate.operator.api.CheckResult.warning;
 
 import io.pgmigrate.operator.api.CheckOutcome;
 import io.pgmigrate.operator.api.CheckResult;
@@ -28,13 +25,13 @@ public final class CheckEvaluator {
   /** Check names that only matter to logical replication; fallbackToDump softens them. */
   static final List<String> CONTINUOUS_PREREQUISITES =
       List.of(
-          "source.privileges",
-          "source.walLevel",
-          "source.replicationSlots",
-          "source.walSenders",
-          "target.subscriptionPrivileges",
-          "target.subscriptionTls",
-          "target.replicationWorkers");
+          CheckName.SOURCE_PRIVILEGES.id(),
+          CheckName.SOURCE_WAL_LEVEL.id(),
+          CheckName.SOURCE_REPLICATION_SLOTS.id(),
+          CheckName.SOURCE_WAL_SENDERS.id(),
+          CheckName.TARGET_SUBSCRIPTION_PRIVILEGES.id(),
+          CheckName.TARGET_SUBSCRIPTION_TLS.id(),
+          CheckName.TARGET_REPLICATION_WORKERS.id());
 
   private static final int MAX_LISTED = 20;
 
@@ -105,7 +102,7 @@ public final class CheckEvaluator {
   }
 
   static CheckResult credentials(EndpointObservation o) {
-    var name = o.side() + ".credentials";
+    var name = CheckName.of(o.side(), "credentials");
     if (o.credentialsError() != null) {
       return failed(
           name,
@@ -117,7 +114,7 @@ public final class CheckEvaluator {
   }
 
   static CheckResult connection(EndpointObservation o) {
-    var name = o.side() + ".connection";
+    var name = CheckName.of(o.side(), "connection");
     if (o.credentialsError() != null) {
       return failed(name, "not attempted: no credentials", "Fix " + o.side() + ".credentials.");
     }
@@ -152,7 +149,7 @@ public final class CheckEvaluator {
   }
 
   static CheckResult tls(EndpointObservation o) {
-    var name = o.side() + ".tls";
+    var name = CheckName.of(o.side(), "tls");
     var s = o.server();
     if (s.ssl()) {
       return passed(
@@ -186,29 +183,29 @@ public final class CheckEvaluator {
     if (src.systemIdentifier() != null
         && src.systemIdentifier().equals(dst.systemIdentifier())) {
       return failed(
-          "sameServer",
+          CheckName.SAME_SERVER,
           "source and target have the same system identifier " + src.systemIdentifier()
               + ": they are the same server, or one is a physical replica of the other",
           "Point spec.target at the server the data should move to.");
     }
     if (src.systemIdentifier() == null || dst.systemIdentifier() == null) {
       return passed(
-          "sameServer",
+          CheckName.SAME_SERVER,
           "source " + source.address() + " and target " + target.address()
               + " are different addresses (system identifiers not readable by these logins)");
     }
-    return passed("sameServer", "source and target are different servers");
+    return passed(CheckName.SAME_SERVER, "source and target are different servers");
   }
 
   static CheckResult versions(ServerInfo src, ServerInfo dst) {
     if (dst.major() < src.major()) {
       return failed(
-          "versions",
+          CheckName.VERSIONS,
           "target PostgreSQL " + dst.major() + " is older than source " + src.major(),
           "Use a target server of major version " + src.major() + " or newer.");
     }
     return passed(
-        "versions", "source PostgreSQL " + src.major() + ", target " + dst.major());
+        CheckName.VERSIONS, "source PostgreSQL " + src.major() + ", target " + dst.major());
   }
 
   private static final java.util.regex.Pattern POSTGRES_IMAGE =
@@ -231,50 +228,51 @@ public final class CheckEvaluator {
     var remedy = "Set spec.dump.image to an image with the client tools of the target's major"
         + " (PostgreSQL " + dst.major() + "), or leave it empty for postgres:" + dst.major() + ".";
     if (tools < src.major()) {
-      return failed("dump.image", "dump.image " + image + " has pg_dump " + tools
+      return failed(CheckName.DUMP_IMAGE, "dump.image " + image + " has pg_dump " + tools
           + ", which cannot read the source's PostgreSQL " + src.major(), remedy);
     }
     if (tools > dst.major() && PgFeature.TRANSACTION_TIMEOUT.on(tools)
         && !PgFeature.TRANSACTION_TIMEOUT.on(dst.major())) {
-      return failed("dump.image", "dump.image " + image + " has pg_restore " + tools
+      return failed(CheckName.DUMP_IMAGE, "dump.image " + image + " has pg_restore " + tools
           + ", which sets transaction_timeout, a setting the target's PostgreSQL " + dst.major()
           + " does not know: every restore would fail", remedy);
     }
     if (tools > dst.major()) {
-      return warning("dump.image", "dump.image " + image + " restores with pg_restore " + tools
+      return warning(CheckName.DUMP_IMAGE,
+          "dump.image " + image + " restores with pg_restore " + tools
           + " into the target's older PostgreSQL " + dst.major() + ", which PostgreSQL does not"
           + " promise to work (tested here: 15's into 13 and 14)", remedy);
     }
-    return passed("dump.image", "dump.image " + image + ": pg_dump and pg_restore " + tools
+    return passed(CheckName.DUMP_IMAGE, "dump.image " + image + ": pg_dump and pg_restore " + tools
         + " for source PostgreSQL " + src.major() + " and target " + dst.major());
   }
 
   static CheckResult targetWritable(ServerInfo dst) {
     if (dst.inRecovery()) {
       return failed(
-          "target.writable",
+          CheckName.TARGET_WRITABLE,
           "the target is in recovery (a read-only standby)",
           "Point spec.target at a primary server.");
     }
-    return passed("target.writable", "the target accepts writes");
+    return passed(CheckName.TARGET_WRITABLE, "the target accepts writes");
   }
 
   static CheckResult databases(DatabaseSelection sel, EndpointObservation source) {
     if (!sel.missing().isEmpty()) {
       return failed(
-          "databases",
+          CheckName.DATABASES,
           "not on the source: " + list(sel.missing()),
           "Remove them from spec.databases, or check their spelling (names are case-sensitive).");
     }
     if (!sel.templates().isEmpty()) {
       return failed(
-          "databases",
+          CheckName.DATABASES,
           "template databases are never migrated: " + list(sel.templates()),
           "Remove them from spec.databases.");
     }
     if (sel.selected().isEmpty()) {
       return failed(
-          "databases",
+          CheckName.DATABASES,
           "no database to migrate: the include and exclude lists leave nothing",
           "Check spec.databases and spec.excludeDatabases.");
     }
@@ -284,7 +282,7 @@ public final class CheckEvaluator {
             .mapToLong(d -> d.sizeBytes())
             .sum();
     return passed(
-        "databases",
+        CheckName.DATABASES,
         sel.selected().size() + " to migrate (" + Bytes.human(bytes) + "): "
             + list(sel.selected()));
   }
@@ -298,12 +296,12 @@ public final class CheckEvaluator {
     }
     if (!refused.isEmpty()) {
       return failed(
-          "source.databaseAccess",
+          CheckName.SOURCE_DATABASE_ACCESS,
           "the login cannot connect to " + list(refused),
           "GRANT CONNECT ON DATABASE to " + source.server().currentUser()
               + " (and ALTER DATABASE ... ALLOW_CONNECTIONS true), or exclude them.");
     }
-    return passed("source.databaseAccess", "every database to migrate accepts the login");
+    return passed(CheckName.SOURCE_DATABASE_ACCESS, "every database to migrate accepts the login");
   }
 
   static CheckResult targetCreateDatabases(List<String> dbs, EndpointObservation target) {
@@ -312,13 +310,13 @@ public final class CheckEvaluator {
     var s = target.server();
     if (!toCreate.isEmpty() && !s.superuser() && !s.createDb()) {
       return failed(
-          "target.createDatabase",
+          CheckName.TARGET_CREATE_DATABASE,
           s.currentUser() + " may not create databases, and the target lacks " + list(toCreate),
           "ALTER ROLE " + s.currentUser() + " CREATEDB on the target, or create the databases"
               + " beforehand.");
     }
     return passed(
-        "target.createDatabase",
+        CheckName.TARGET_CREATE_DATABASE,
         toCreate.isEmpty()
             ? "every database already exists on the target"
             : toCreate.size() + " database(s) will be created on the target");
@@ -327,7 +325,8 @@ public final class CheckEvaluator {
   static CheckResult sourcePrivileges(
       ServerInfo src, List<String> dbs, Map<String, DatabaseContents> contents) {
     if (src.superuser()) {
-      return passed("source.privileges", src.currentUser() + " is a superuser on the source");
+      return passed(CheckName.SOURCE_PRIVILEGES,
+          src.currentUser() + " is a superuser on the source");
     }
     var withoutAiven =
         dbs.stream()
@@ -336,17 +335,17 @@ public final class CheckEvaluator {
     if (withoutAiven.isEmpty() && !dbs.isEmpty()) {
       if (!src.replicationRole()) {
         return failed(
-            "source.privileges",
+            CheckName.SOURCE_PRIVILEGES,
             "aiven_extras is available, but " + src.currentUser() + " lacks the REPLICATION"
                 + " attribute needed for a replication slot",
             "ALTER ROLE " + src.currentUser() + " REPLICATION on the source.");
       }
       return passed(
-          "source.privileges",
+          CheckName.SOURCE_PRIVILEGES,
           "publications are created through aiven_extras, available in every database");
     }
     return failed(
-        "source.privileges",
+        CheckName.SOURCE_PRIVILEGES,
         src.currentUser() + " is not a superuser and aiven_extras is missing in "
             + list(withoutAiven) + ": a FOR ALL TABLES publication cannot be created",
         "Log in as a superuser, install the aiven_extras extension in those databases, set"
@@ -356,12 +355,12 @@ public final class CheckEvaluator {
   static CheckResult walLevel(ServerInfo src) {
     if (!"logical".equals(src.walLevel())) {
       return failed(
-          "source.walLevel",
+          CheckName.SOURCE_WAL_LEVEL,
           "wal_level is " + src.walLevel() + "; logical replication needs logical",
           "On the source: ALTER SYSTEM SET wal_level = logical, then restart it (on a managed"
               + " service, its logical replication / wal_level parameter); or use method: dump.");
     }
-    return passed("source.walLevel", "wal_level is logical");
+    return passed(CheckName.SOURCE_WAL_LEVEL, "wal_level is logical");
   }
 
   static CheckResult replicationSlots(ServerInfo src, ServerInfo dst, int databases) {
@@ -373,20 +372,20 @@ public final class CheckEvaluator {
             + databases + " database(s)";
     if (free < databases) {
       return failed(
-          "source.replicationSlots",
+          CheckName.SOURCE_REPLICATION_SLOTS,
           found + " need at least " + databases,
           "Raise max_replication_slots on the source to at least "
               + (src.usedReplicationSlots() + fast) + " (restart needed), or drop unused slots.");
     }
     if (free < fast) {
       return warning(
-          "source.replicationSlots",
+          CheckName.SOURCE_REPLICATION_SLOTS,
           found + ": the initial copy runs with fewer parallel table-sync workers than it could"
               + " (" + fast + " slots for full speed)",
           "Raise max_replication_slots on the source to " + (src.usedReplicationSlots() + fast)
               + ".");
     }
-    return passed("source.replicationSlots", found);
+    return passed(CheckName.SOURCE_REPLICATION_SLOTS, found);
   }
 
   static CheckResult walSenders(ServerInfo src, ServerInfo dst, int databases) {
@@ -397,32 +396,33 @@ public final class CheckEvaluator {
             + " database(s)";
     if (free < databases) {
       return failed(
-          "source.walSenders",
+          CheckName.SOURCE_WAL_SENDERS,
           found + " need at least " + databases,
           "Raise max_wal_senders on the source to at least " + (src.usedWalSenders() + fast)
               + " (restart needed).");
     }
     if (free < fast) {
       return warning(
-          "source.walSenders",
+          CheckName.SOURCE_WAL_SENDERS,
           found + ": the initial copy runs with fewer parallel table-sync workers than it could",
           "Raise max_wal_senders on the source to " + (src.usedWalSenders() + fast) + ".");
     }
-    return passed("source.walSenders", found);
+    return passed(CheckName.SOURCE_WAL_SENDERS, found);
   }
 
   static CheckResult subscriptionPrivileges(ServerInfo dst) {
     if (dst.superuser()) {
       return passed(
-          "target.subscriptionPrivileges", dst.currentUser() + " is a superuser on the target");
+          CheckName.TARGET_SUBSCRIPTION_PRIVILEGES,
+          dst.currentUser() + " is a superuser on the target");
     }
     if (dst.createSubscriptionRole()) {
       return passed(
-          "target.subscriptionPrivileges",
+          CheckName.TARGET_SUBSCRIPTION_PRIVILEGES,
           dst.currentUser() + " is a member of pg_create_subscription");
     }
     return failed(
-        "target.subscriptionPrivileges",
+        CheckName.TARGET_SUBSCRIPTION_PRIVILEGES,
         dst.currentUser() + " may not create subscriptions on the target",
         PgFeature.CREATE_SUBSCRIPTION_ROLE.on(dst.major())
             ? "GRANT pg_create_subscription TO " + dst.currentUser() + " on the target, or log"
@@ -438,7 +438,7 @@ public final class CheckEvaluator {
    */
   static CheckResult subscriptionTls(
       PgMigrationSpec spec, EndpointObservation source, ServerInfo dst) {
-    var name = "target.subscriptionTls";
+    var name = CheckName.TARGET_SUBSCRIPTION_TLS;
     var mode = SslMode.ofLibpqName(source.sslMode());
     boolean allow = spec.getReplication().isAllowUnverifiedSubscription();
     return switch (Conninfo.subscriptionTls(mode, dst.major(), allow)) {
@@ -463,7 +463,8 @@ public final class CheckEvaluator {
               + " sslmode=require: encrypted, but the source's certificate is not verified"
               + " (replication.allowUnverifiedSubscription is set; the operator cannot place"
               + " caSecret's CA on the target server"
-              + (PgFeature.SSLROOTCERT_SYSTEM.on(dst.major()) ? ")" : ", and PostgreSQL " + dst.major()
+              + (PgFeature.SSLROOTCERT_SYSTEM.on(dst.major()) ? ")"
+                  : ", and PostgreSQL " + dst.major()
                   + " cannot use its system CA store)"),
               "Use a PostgreSQL 16+ target whose system CA store trusts the source's"
                   + " certificate, or method: dump, whose Pods verify with caSecret.");
@@ -487,36 +488,36 @@ public final class CheckEvaluator {
     var found = "max_logical_replication_workers=" + workers + " for " + databases + " database(s)";
     if (workers < databases) {
       return failed(
-          "target.replicationWorkers",
+          CheckName.TARGET_REPLICATION_WORKERS,
           found + ": each subscription needs an apply worker",
           "Raise max_logical_replication_workers (and max_worker_processes) on the target to at"
               + " least " + fast + " (restart needed).");
     }
     if (workers < fast) {
       return warning(
-          "target.replicationWorkers",
+          CheckName.TARGET_REPLICATION_WORKERS,
           found + ": fewer table-sync workers than the copy could use",
           "Raise max_logical_replication_workers on the target to " + fast + ".");
     }
-    return passed("target.replicationWorkers", found);
+    return passed(CheckName.TARGET_REPLICATION_WORKERS, found);
   }
 
   static CheckResult replicaIdentity(PgMigrationSpec spec, Map<String, DatabaseContents> contents) {
     var tables = perDatabase(contents, DatabaseContents::tablesWithoutReplicaIdentity);
     if (tables.isEmpty()) {
       return passed(
-          "source.replicaIdentity", "every table has a primary key or a replica identity");
+          CheckName.SOURCE_REPLICA_IDENTITY, "every table has a primary key or a replica identity");
     }
     var found =
         tables.size() + " table(s) without primary key or replica identity: " + list(tables);
     if (spec.getReplication().isReplicaIdentityFull()) {
       return warning(
-          "source.replicaIdentity",
+          CheckName.SOURCE_REPLICA_IDENTITY,
           found + "; REPLICA IDENTITY FULL will be set on them (replication.replicaIdentityFull)",
           "Add primary keys where you can: FULL sends whole rows for every UPDATE and DELETE.");
     }
     return failed(
-        "source.replicaIdentity",
+        CheckName.SOURCE_REPLICA_IDENTITY,
         found + ": once published, UPDATE and DELETE on them fail on the source",
         "Add a primary key (or ALTER TABLE ... REPLICA IDENTITY USING INDEX a unique index), or"
             + " set replication.replicaIdentityFull: true, or use method: dump.");
@@ -525,10 +526,10 @@ public final class CheckEvaluator {
   static CheckResult unloggedTables(Map<String, DatabaseContents> contents) {
     var tables = perDatabase(contents, DatabaseContents::unloggedTables);
     if (tables.isEmpty()) {
-      return passed("source.unloggedTables", "no unlogged tables");
+      return passed(CheckName.SOURCE_UNLOGGED_TABLES, "no unlogged tables");
     }
     return passed(
-        "source.unloggedTables",
+        CheckName.SOURCE_UNLOGGED_TABLES,
         tables.size() + " unlogged table(s) are not carried by logical replication: the cutover"
             + " copies them once replication has ended (until then they are empty on the"
             + " target): " + list(tables));
@@ -538,11 +539,12 @@ public final class CheckEvaluator {
   static CheckResult sequences(ServerInfo src, Map<String, DatabaseContents> contents) {
     var unreadable = perDatabase(contents, DatabaseContents::unreadableSequences);
     if (unreadable.isEmpty()) {
-      return passed("source.sequences", src.currentUser() + " may read every sequence, whose"
+      return passed(CheckName.SOURCE_SEQUENCES,
+          src.currentUser() + " may read every sequence, whose"
           + " values the cutover copies");
     }
     return failed(
-        "source.sequences",
+        CheckName.SOURCE_SEQUENCES,
         src.currentUser() + " may not read " + unreadable.size() + " sequence(s) (neither"
             + " SELECT nor USAGE), so the cutover could not copy their values: "
             + list(unreadable),
@@ -554,20 +556,20 @@ public final class CheckEvaluator {
     var keep = src.maxSlotWalKeepSize();
     if (spec.getReplication().maxRetainedWalBytesValue() > 0) {
       return passed(
-          "source.walRetention",
+          CheckName.SOURCE_WAL_RETENTION,
           "replication.maxRetainedWalBytes=" + spec.getReplication().getMaxRetainedWalBytes()
               + " guards the source's disk");
     }
     if (keep == null || keep.equals("-1")) {
       return warning(
-          "source.walRetention",
+          CheckName.SOURCE_WAL_RETENTION,
           "max_slot_wal_keep_size is unlimited"
               + (keep == null ? " (PostgreSQL " + src.major() + " has no such limit)" : "")
               + ": a stalled migration keeps WAL on the source until its disk fills",
           "Set replication.maxRetainedWalBytes (e.g. 20% of the source's free disk), or"
               + " max_slot_wal_keep_size on the source.");
     }
-    return passed("source.walRetention", "max_slot_wal_keep_size is " + keep);
+    return passed(CheckName.SOURCE_WAL_RETENTION, "max_slot_wal_keep_size is " + keep);
   }
 
   static CheckResult largeObjects(Method method, Map<String, DatabaseContents> contents) {
@@ -579,16 +581,17 @@ public final class CheckEvaluator {
           }
         });
     if (counts.isEmpty()) {
-      return passed("source.largeObjects", "no large objects");
+      return passed(CheckName.SOURCE_LARGE_OBJECTS, "no large objects");
     }
     var found = new ArrayList<String>();
     counts.forEach((db, n) -> found.add(db + ": " + n));
     if (method == Method.DUMP) {
       return passed(
-          "source.largeObjects", "large objects are copied by the dump (" + list(found) + ")");
+          CheckName.SOURCE_LARGE_OBJECTS,
+          "large objects are copied by the dump (" + list(found) + ")");
     }
     return passed(
-        "source.largeObjects",
+        CheckName.SOURCE_LARGE_OBJECTS,
         "large objects are not carried by logical replication: the cutover copies them once"
             + " replication has ended (until then the target has none) (" + list(found) + ")");
   }
@@ -618,7 +621,7 @@ public final class CheckEvaluator {
       var found = new ArrayList<String>();
       missing.forEach((ext, dbs) -> found.add(ext + " (in " + dbs + ")"));
       return failed(
-          "target.extensions",
+          CheckName.TARGET_EXTENSIONS,
           "extensions used on the source are not available on the target: " + list(found),
           "Install them on the target server (or pick a target image or service plan that has"
               + " them).");
@@ -627,12 +630,12 @@ public final class CheckEvaluator {
       var found = new ArrayList<String>();
       older.forEach((ext, v) -> found.add(ext + " " + v));
       return warning(
-          "target.extensions",
+          CheckName.TARGET_EXTENSIONS,
           "the target only has older versions of: " + list(found),
           "Upgrade these extensions' packages on the target; objects that need the newer"
               + " version would fail to restore.");
     }
-    return passed("target.extensions", "every extension is available on the target");
+    return passed(CheckName.TARGET_EXTENSIONS, "every extension is available on the target");
   }
 
   static CheckResult languages(
@@ -646,12 +649,13 @@ public final class CheckEvaluator {
     }
     if (!missing.isEmpty()) {
       return failed(
-          "target.languages",
+          CheckName.TARGET_LANGUAGES,
           "procedural languages used on the source are not available on the target: "
               + list(missing),
           "Install the language's package on the target server.");
     }
-    return passed("target.languages", "every procedural language is available on the target");
+    return passed(CheckName.TARGET_LANGUAGES,
+        "every procedural language is available on the target");
   }
 
   static CheckResult targetEmpty(List<String> dbs, Map<String, DatabaseContents> targetContents) {
@@ -664,12 +668,12 @@ public final class CheckEvaluator {
     }
     if (!nonEmpty.isEmpty()) {
       return warning(
-          "target.emptyDatabases",
+          CheckName.TARGET_EMPTY_DATABASES,
           "target databases already hold tables: " + list(nonEmpty),
           "Drop or empty them first: rows of tables with keys collide, rows of tables without"
               + " keys are appended twice.");
     }
-    return passed("target.emptyDatabases", "the target databases are new or empty");
+    return passed(CheckName.TARGET_EMPTY_DATABASES, "the target databases are new or empty");
   }
 
   static CheckResult contentErrors(Map<String, String> source, Map<String, String> target) {
@@ -680,7 +684,7 @@ public final class CheckEvaluator {
     source.forEach((db, e) -> found.add("source " + db + ": " + e));
     target.forEach((db, e) -> found.add("target " + db + ": " + e));
     return failed(
-        "databaseInspection",
+        CheckName.DATABASE_INSPECTION,
         "could not read " + list(found),
         "Grant the login CONNECT on these databases and read access to their catalogs.");
   }
@@ -699,5 +703,19 @@ public final class CheckEvaluator {
     }
     return String.join(", ", items.subList(0, MAX_LISTED))
         + " and " + (items.size() - MAX_LISTED) + " more";
+  }
+
+  // ---- results named by CheckName, the one place check names are written ----
+
+  static CheckResult passed(CheckName name, String message) {
+    return CheckResult.passed(name.id(), message);
+  }
+
+  static CheckResult warning(CheckName name, String message, String remedy) {
+    return CheckResult.warning(name.id(), message, remedy);
+  }
+
+  static CheckResult failed(CheckName name, String message, String remedy) {
+    return CheckResult.failed(name.id(), message, remedy);
   }
 }

@@ -17,7 +17,7 @@ import java.util.TreeSet;
  */
 public final class MigrationConflicts {
 
-  public static final String CHECK = "target.otherMigrations";
+  public static final String CHECK = CheckName.TARGET_OTHER_MIGRATIONS.id();
 
   private MigrationConflicts() {}
 
@@ -41,7 +41,8 @@ public final class MigrationConflicts {
         continue;
       }
       var theirs = other.getSpec().getTarget();
-      if (!theirs.getHost().toLowerCase(Locale.ROOT).equals(target.getHost().toLowerCase(Locale.ROOT))
+      var theirHost = theirs.getHost().toLowerCase(Locale.ROOT);
+      if (!theirHost.equals(target.getHost().toLowerCase(Locale.ROOT))
           || theirs.portOrDefault() != target.portOrDefault()) {
         continue;
       }
