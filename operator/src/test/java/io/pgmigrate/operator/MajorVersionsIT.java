@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Event;
 import io.pgmigrate.operator.api.CheckOutcome;
+import io.pgmigrate.operator.api.DatabasePhase;
 import io.pgmigrate.operator.api.Method;
 import io.pgmigrate.operator.api.Phase;
 import io.pgmigrate.operator.api.PgMigration;
@@ -223,7 +224,7 @@ class MajorVersionsIT {
         var syncing = awaitPhase(env, name, Phase.Syncing, Duration.ofMinutes(3));
         assertThat(syncing.getStatus().getMethod()).isEqualTo(Method.CONTINUOUS);
         assertThat(syncing.getStatus().getDatabases()).singleElement().satisfies(d -> {
-          assertThat(d.getPhase()).isEqualTo("Replicating");
+          assertThat(d.getPhase()).isEqualTo(DatabasePhase.Replicating);
           // items, kinds, big, measures and the two partitions (a partitioned table holds no
           // rows of its own: its partitions are published)
           assertThat(d.getTablesTotal()).isEqualTo(6);
@@ -257,7 +258,7 @@ class MajorVersionsIT {
       ContinuousMigrationIT.setKeepReplicating(env, name, false);
       var ready = awaitPhase(env, name, Phase.Ready, Duration.ofMinutes(2));
       assertThat(ready.getStatus().getDatabases()).singleElement()
-          .satisfies(d -> assertThat(d.getPhase()).isEqualTo("Done"));
+          .satisfies(d -> assertThat(d.getPhase()).isEqualTo(DatabasePhase.Done));
       assertSameDataSequencesAndRoles(src, dst);
       assertThat(ContinuousMigrationIT.ourObjects(src, dst, List.of(DB))).isEmpty();
       assertPodsRan(env, created, pair);
