@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -80,6 +81,33 @@ class DumpOutageIT {
       assertSameData(src, dst, "out_db");
       System.out.printf("%s down for 30 s during the dump: Ready, data equal%n", which);
       deleteAndWait(env, name);
+    }
+  }
+
+  @Test
+  void anOperatorStoppedWhileADumpPodCopiesFinishesTheMigrationWhenItIsBack(
+      OperatorExtension.Env env, PostgresPair.Servers pg) throws Exception {
+    try (var src = source("opstop-src");
+        var dst = source("opstop-dst")) {
+      seed(src, "stop_db");
+      src.execute("stop_db", "insert into items (v) select repeat(md5(g::text), 4)"
+          + " from generate_series(1, 400000) g");
+      var m = migration(env, "opstop", src, dst, List.of("stop_db"));
+      m.getSpec().setMethod(Method.DUMP);
+      env.client().resource(m).create();
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() ->
+          !Contents.query(dst, "postgres", "select pid::text, '' from pg_stat_activity"
+              + " where application_name = 'pgmigrate-restore' and datname = 'stop_db'")
+              .isEmpty());
+      // no operator while the Pod copies, and for a while after it finished
+      env.stopOperator();
+      Thread.sleep(15_000);
+      env.startOperator();
+      var ready = awaitPhase(env, "opstop", Phase.Ready);
+      assertThat(ready.getStatus().getPhase()).isEqualTo(Phase.Ready);
+      assertThat(ready.getStatus().getDatabases().get(0).getPod()).endsWith("-1");
+      assertSameData(src, dst, "stop_db");
+      deleteAndWait(env, "opstop");
     }
   }
 }

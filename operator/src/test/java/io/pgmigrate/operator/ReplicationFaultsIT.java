@@ -299,4 +299,44 @@ class ReplicationFaultsIT {
       deleteAndWait(env, "slowcut");
     }
   }
+
+  @ParameterizedTest(name = "deleted while {0}")
+  @ValueSource(strings = {"Copying", "CuttingOver"})
+  void aMigrationDeletedMidWayLeavesNothingOfOursOnEitherServer(String when,
+      OperatorExtension.Env env, PostgresPair.Servers pg) {
+    var name = "del-" + when.toLowerCase();
+    var db = "mid_" + when.toLowerCase();
+    try (var src = source(name + "-src")) {
+      seed(src, db);
+      src.execute(db, "create table journal (at int, what text)",
+          "insert into journal select g, repeat('x', 200) from generate_series(1, 300000) g");
+      var m = migration(env, name, src, pg.target(), List.of(db));
+      m.getSpec().getReplication().setReplicaIdentityFull(true);
+      var created = env.client().resource(m).create();
+      var names = ReplicationNames.of(created.getMetadata().getUid(), db);
+      if (when.equals("Copying")) {
+        // the subscription's initial copy is under way
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() ->
+            OperatorValidationIT.get(env, name),
+            x -> x.getStatus() != null && !x.getStatus().getDatabases().isEmpty()
+                && x.getStatus().getDatabases().get(0).isSlotCreated()
+                && x.getStatus().getPhase() == Phase.Migrating);
+      } else {
+        awaitPhase(env, name, Phase.Syncing);
+        pg.target().execute(db, "alter subscription " + names.subscription() + " disable");
+        ContinuousMigrationIT.setKeepReplicating(env, name, false);
+        await().atMost(Duration.ofSeconds(30)).until(() -> OperatorValidationIT.get(env, name),
+            x -> x.getStatus().getDatabases().get(0).getCutoverLsn() != null);
+      }
+      var started = System.nanoTime();
+      env.client().resources(io.pgmigrate.operator.api.PgMigration.class)
+          .inNamespace(env.namespace()).withName(name).delete();
+      await().atMost(Duration.ofSeconds(30)).until(() ->
+          ourObjects(src, pg.target(), List.of(db)).isEmpty()
+              && OperatorValidationIT.get(env, name) == null);
+      System.out.printf("deleted while %s: nothing of ours left after %.1f s%n", when,
+          (System.nanoTime() - started) / 1e9);
+      assertThat(InitialCopyIT.replicaIdentities(src, db)).containsEntry("public.journal", "d");
+    }
+  }
 }
