@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.pgmigrate.operator.api.Method;
+import io.pgmigrate.operator.dump.DumpPods;
 import io.pgmigrate.operator.api.Phase;
 import io.pgmigrate.operator.testing.Contents;
 import io.pgmigrate.operator.testing.OperatorExtension;
@@ -68,7 +69,9 @@ class DumpOutageIT {
         }
       }, 0, 500, TimeUnit.MILLISECONDS);
       try {
-        Thread.sleep(30_000);
+        // 30 s without the server, and the operator saying it waits for it
+        await().pollDelay(Duration.ofSeconds(30)).atMost(Duration.ofSeconds(90))
+            .until(() -> messages.stream().anyMatch(x -> x.contains("waits for the servers")));
         down.start();
         var ready = awaitPhase(env, name, Phase.Ready);
         assertThat(ready.getStatus().getPhase()).isEqualTo(Phase.Ready);
@@ -99,9 +102,13 @@ class DumpOutageIT {
           !Contents.query(dst, "postgres", "select pid::text, '' from pg_stat_activity"
               + " where application_name = 'pgmigrate-restore' and datname = 'stop_db'")
               .isEmpty());
-      // no operator while the Pod copies, and for a while after it finished
+      // no operator while the Pod copies, until after it finished
       env.stopOperator();
-      Thread.sleep(15_000);
+      await().atMost(Duration.ofSeconds(120)).until(() -> env.client().pods()
+          .inNamespace(env.namespace()).withLabel(DumpPods.MIGRATION_UID,
+              get(env, "opstop").getMetadata().getUid())
+          .list().getItems().stream()
+          .anyMatch(p -> p.getStatus() != null && "Succeeded".equals(p.getStatus().getPhase())));
       env.startOperator();
       var ready = awaitPhase(env, "opstop", Phase.Ready);
       assertThat(ready.getStatus().getPhase()).isEqualTo(Phase.Ready);

@@ -251,7 +251,10 @@ class ReplicationFaultsIT {
           writer.stop();
         }
         down.stop();
-        Thread.sleep(30_000);
+        // 30 s without the server, and the operator saying it retries
+        await().pollDelay(Duration.ofSeconds(30)).atMost(Duration.ofSeconds(90)).until(() ->
+            String.valueOf(OperatorValidationIT.get(env, name).getStatus().getMessage())
+                .contains("(retrying)"));
         down.start();
         if (which.equals("target")) {
           // the application kept writing to the source all along

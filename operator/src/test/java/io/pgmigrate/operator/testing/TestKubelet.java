@@ -105,13 +105,13 @@ public final class TestKubelet implements AutoCloseable {
     }
     var deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(graceSeconds);
     for (var child : tree) {
-      while (child.isAlive() && System.nanoTime() < deadline) {
-        try {
-          Thread.sleep(100);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          break;
-        }
+      try {
+        child.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (java.util.concurrent.ExecutionException
+          | java.util.concurrent.TimeoutException e) {
+        // still running when the grace period ended: killed below
       }
       child.destroyForcibly();
     }
