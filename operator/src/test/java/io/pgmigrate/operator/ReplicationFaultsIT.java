@@ -42,18 +42,21 @@ class ReplicationFaultsIT {
    * what status and the catalogs say: every row once, nothing of ours left.
    */
   @ParameterizedTest
-  @ValueSource(strings = {"replication.sourceReady", "replication.subscriptionReady",
+  @ValueSource(strings = {"validation.reported", "target.prepared", "pods.created.SCHEMA",
+      "replication.sourceReady", "replication.subscriptionReady", "pods.created.POST_DATA",
       "cutover.lsnRecorded", "cutover.confirmed", "cutover.sequencesCopied",
       "cutover.subscriptionDropped", "cutover.slotDropped", "cutover.publicationDropped",
-      "cutover.replicationRemoved"})
+      "cutover.replicationRemoved", "pods.created.CUTOVER"})
   void aCrashBetweenAnyTwoStepsLosesAndDuplicatesNothing(String point, OperatorExtension.Env env,
       PostgresPair.Servers pg) throws Exception {
     var db = "crash_" + point.replace('.', '_').toLowerCase();
-    var name = "crash-" + point.replace('.', '-').toLowerCase();
+    var name = "crash-" + point.replace('.', '-').replace('_', '-').toLowerCase();
     try (var src = source(name + "-src")) {
       seed(src, db);
+      // a large object: the cutover copies it with a Pod of its own
       src.execute(db, "create table journal (at int, what text)",
-          "insert into journal select g, 'e' || g from generate_series(1, 500) g");
+          "insert into journal select g, 'e' || g from generate_series(1, 500) g",
+          "select lo_from_bytea(0, 'written before the crash')");
       var crashed = new AtomicBoolean();
       FaultPoints.hook = reached -> {
         if (reached.equals(point) && crashed.compareAndSet(false, true)) {
@@ -148,6 +151,140 @@ class ReplicationFaultsIT {
           secrets.withName("nsdel-source").get() == null
               && secrets.withName("nsdel-target").get() == null);
       System.out.printf("namespace deletion: nothing of ours left after %.1f s%n",
+          (System.nanoTime() - started) / 1e9);
+    }
+  }
+
+  /** No finalizer of this migration's is left on its Secrets. */
+  static boolean secretsReleased(OperatorExtension.Env env, String name) {
+    return List.of(name + "-source", name + "-target").stream().allMatch(secret -> {
+      var found = env.client().secrets().inNamespace(env.namespace()).withName(secret).get();
+      return found == null || found.getMetadata().getFinalizers().stream()
+          .noneMatch(f -> f.startsWith("pgmigrate.io/cleanup-"));
+    });
+  }
+
+  @Test
+  void deletedWhileItsChecksRunItGoesAtOnceAndLeavesNothing(OperatorExtension.Env env,
+      PostgresPair.Servers pg) throws Exception {
+    try (var src = source("delval-src")) {
+      seed(src, "delval_db");
+      var inChecks = new java.util.concurrent.CountDownLatch(1);
+      var deleted = new java.util.concurrent.CountDownLatch(1);
+      FaultPoints.hook = reached -> {
+        if (reached.equals("validation.reported") && inChecks.getCount() > 0) {
+          // the checks ran; their pass has not written status yet when the deletion comes
+          inChecks.countDown();
+          try {
+            deleted.await(30, java.util.concurrent.TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      };
+      env.client().resource(migration(env, "delval", src, pg.target(), List.of("delval_db")))
+          .create();
+      assertThat(inChecks.await(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      var started = System.nanoTime();
+      env.client().resources(io.pgmigrate.operator.api.PgMigration.class)
+          .inNamespace(env.namespace()).withName("delval").delete();
+      deleted.countDown();
+      await().atMost(Duration.ofSeconds(30)).until(() ->
+          OperatorValidationIT.get(env, "delval") == null);
+      var seconds = (System.nanoTime() - started) / 1e9;
+      assertThat(ourObjects(src, pg.target(), List.of("delval_db"))).isEmpty();
+      assertThat(secretsReleased(env, "delval")).isTrue();
+      System.out.printf("deleted while Validating: gone after %.1f s, nothing of ours left%n",
+          seconds);
+    }
+  }
+
+  /**
+   * A migration that failed while the target was down could not remove its subscription; it
+   * keeps trying while Failed, and deleting it waits until it could: the finalizers (its own and
+   * the Secrets') go only once nothing of ours is left.
+   */
+  @Test
+  void deletedAfterAFailureThatLeftObjectsItWaitsUntilTheyAreRemoved(
+      OperatorExtension.Env env, PostgresPair.Servers pg) throws Exception {
+    try (var src = source("delfail-src");
+        var dst = source("delfail-dst")) {
+      seed(src, "delfail_db");
+      var m = env.client().resource(migration(env, "delfail", src, dst, List.of("delfail_db")))
+          .create();
+      awaitPhase(env, "delfail", Phase.Syncing);
+      var names = ReplicationNames.of(m.getMetadata().getUid(), "delfail_db");
+      dst.stop();
+      // the slot lost while the target is down: the migration fails, and cannot reach the
+      // target to drop its subscription
+      await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> {
+        src.execute("postgres", "select pg_drop_replication_slot('" + names.slot() + "')");
+        return true;
+      });
+      var failed = awaitPhase(env, "delfail", Phase.Failed);
+      assertThat(Conditions.get(failed.getStatus().getConditions(), Conditions.READY)
+          .getReason()).isEqualTo("ReplicationSlotLost");
+      assertThat(failed.getStatus().isSecretsHeld()).isTrue();
+      env.client().resources(io.pgmigrate.operator.api.PgMigration.class)
+          .inNamespace(env.namespace()).withName("delfail").delete();
+      // the target is still down: the migration stays, and so do the holds on its Secrets
+      await().during(Duration.ofSeconds(10)).atMost(Duration.ofSeconds(12)).until(() ->
+          OperatorValidationIT.get(env, "delfail") != null && !secretsReleased(env, "delfail"));
+      var started = System.nanoTime();
+      dst.start();
+      await().atMost(Duration.ofSeconds(60)).until(() ->
+          OperatorValidationIT.get(env, "delfail") == null);
+      var seconds = (System.nanoTime() - started) / 1e9;
+      assertThat(ourObjects(src, dst, List.of("delfail_db"))).isEmpty();
+      assertThat(secretsReleased(env, "delfail")).isTrue();
+      System.out.printf("deleted while Failed with a subscription left on a stopped target: gone"
+          + " %.1f s after the target came back, nothing of ours left%n", seconds);
+    }
+  }
+
+  /**
+   * Deleted while Syncing with the source down: the cleanup cannot drop slot and publication nor
+   * put back the replica identities, says so naming each of them, keeps trying, and finishes
+   * once the source is back.
+   */
+  @Test
+  void deletedWhileTheSourceIsDownItSaysWhatIsLeftAndRemovesItWhenTheSourceIsBack(
+      OperatorExtension.Env env, PostgresPair.Servers pg) throws Exception {
+    try (var src = source("delsrc-src")) {
+      seed(src, "delsrc_db");
+      src.execute("delsrc_db", "create table keyless (at int, what text)",
+          "insert into keyless values (1, 'one')");
+      var m = migration(env, "delsrc", src, pg.target(), List.of("delsrc_db"));
+      m.getSpec().getReplication().setReplicaIdentityFull(true);
+      var created = env.client().resource(m).create();
+      awaitPhase(env, "delsrc", Phase.Syncing);
+      var names = ReplicationNames.of(created.getMetadata().getUid(), "delsrc_db");
+      src.stop();
+      env.client().resources(io.pgmigrate.operator.api.PgMigration.class)
+          .inNamespace(env.namespace()).withName("delsrc").delete();
+      var warning = await().atMost(Duration.ofSeconds(30)).until(() ->
+          OperatorValidationIT.events(env, "delsrc").stream()
+              .filter(e -> "CleanupIncomplete".equals(e.getReason())).findFirst(),
+          java.util.Optional::isPresent).orElseThrow();
+      assertThat(warning.getType()).isEqualTo("Warning");
+      assertThat(warning.getMessage()).contains(names.slot()).contains(names.publication())
+          .contains("REPLICA IDENTITY FULL on public.keyless (was DEFAULT)");
+      // the target's side went at once; the source's waits for the source
+      assertThat(Contents.query(pg.target(), "postgres",
+          "select subname, '' from pg_subscription where subname = '" + names.subscription()
+              + "'")).isEmpty();
+      assertThat(OperatorValidationIT.get(env, "delsrc")).isNotNull();
+      assertThat(secretsReleased(env, "delsrc")).isFalse();
+      var started = System.nanoTime();
+      src.start();
+      await().atMost(Duration.ofSeconds(60)).until(() ->
+          OperatorValidationIT.get(env, "delsrc") == null);
+      assertThat(ourObjects(src, pg.target(), List.of("delsrc_db"))).isEmpty();
+      assertThat(InitialCopyIT.replicaIdentities(src, "delsrc_db"))
+          .containsEntry("public.keyless", "d");
+      assertThat(secretsReleased(env, "delsrc")).isTrue();
+      System.out.printf("deleted while Syncing with the source down: Warning named slot,"
+          + " publication and identities; gone %.1f s after the source came back%n",
           (System.nanoTime() - started) / 1e9);
     }
   }

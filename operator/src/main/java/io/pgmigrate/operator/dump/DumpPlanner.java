@@ -83,6 +83,12 @@ public final class DumpPlanner {
     String failure = null;
     boolean verificationFailed = false;
     for (var db : current) {
+      if (db.getPhase() == DatabasePhase.Done) {
+        // copied and verified: never copied again, whatever became of its Pod
+        databases.add(db.copy());
+        done++;
+        continue;
+      }
       // everything recorded so far carries over; what the Pods say is set below
       var next = db.copy();
       next.setPod(null);

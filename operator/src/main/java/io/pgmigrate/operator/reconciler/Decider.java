@@ -11,6 +11,11 @@ import io.pgmigrate.operator.reconciler.Decision.Event;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
 import java.util.List;
 import java.util.Objects;
 import java.util.stream.Collectors;
@@ -22,6 +27,34 @@ import java.util.stream.Collectors;
  * client, no database: unit-tested directly. The machine is drawn in the README.
  */
 public final class Decider {
+
+  /**
+   * Every phase transition of a migration: from each phase (null: a new resource), the phases it
+   * may move to. The README draws the same edges, and a test keeps the two equal.
+   */
+  static final Map<Phase, Set<Phase>> EDGES = edges();
+
+  private static Map<Phase, Set<Phase>> edges() {
+    var e = new HashMap<Phase, Set<Phase>>();
+    e.put(null, EnumSet.of(Phase.Validating));
+    e.put(Phase.Validating, EnumSet.of(Phase.Migrating, Phase.Failed));
+    e.put(Phase.Migrating, EnumSet.of(Phase.Syncing, Phase.Ready, Phase.Failed));
+    e.put(Phase.Syncing, EnumSet.of(Phase.Ready, Phase.Failed));
+    e.put(Phase.Ready, EnumSet.noneOf(Phase.class));
+    e.put(Phase.Failed, EnumSet.of(Phase.Validating));
+    return Collections.unmodifiableMap(e);
+  }
+
+  /**
+   * Moves the migration to {@code to} (staying is no move); an edge the machine does not have is
+   * a bug, refused before status changes.
+   */
+  private static void enter(PgMigrationStatus status, Phase to) {
+    if (status.getPhase() != to && !EDGES.get(status.getPhase()).contains(to)) {
+      throw new IllegalStateException("no transition from " + status.getPhase() + " to " + to);
+    }
+    status.setPhase(to);
+  }
 
   /** Requeue at once: used after a status write that must be seen before the next step. */
   static final Duration NOW = Duration.ofMillis(1);
@@ -110,7 +143,7 @@ public final class Decider {
     var message =
         passed + "; migrating " + report.databases().size() + " database(s) with method "
             + report.method();
-    status.setPhase(Phase.Migrating);
+    enter(status, Phase.Migrating);
     status.setCompletedAt(null);
     status.setMessage(message);
     Conditions.set(status.getConditions(), Conditions.READY, "False", "Migrating", message,
@@ -123,7 +156,7 @@ public final class Decider {
   /** Migrating -> Syncing (continuous): every table replicates and the lag is small. */
   static void caughtUp(PgMigrationStatus status, String message, Long generation, Instant now,
       List<Event> events) {
-    status.setPhase(Phase.Syncing);
+    enter(status, Phase.Syncing);
     Conditions.set(status.getConditions(), Conditions.READY, "False", "Syncing",
         message + "; set keepReplicating: false to cut over", generation, now);
     events.add(new Event(false, "Syncing", message));
@@ -132,7 +165,7 @@ public final class Decider {
   /** Migrating (dump) or Syncing (continuous, after the cutover) -> Ready. */
   static void succeed(PgMigrationStatus status, String message, Long generation, Instant now,
       List<Event> events) {
-    status.setPhase(Phase.Ready);
+    enter(status, Phase.Ready);
     status.setCompletedAt(now.toString());
     status.setMessage(message);
     Conditions.set(status.getConditions(), Conditions.READY, "True", "Migrated", message,
@@ -143,8 +176,9 @@ public final class Decider {
   /** Any phase -> Failed, with a reason (a CamelCase constant) and a message with the remedy. */
   static void fail(PgMigrationStatus status, String reason, String message,
       Long generation, Instant now, List<Event> events) {
-    status.setPhase(Phase.Failed);
+    enter(status, Phase.Failed);
     status.setMessage(message);
+    DatabaseMachine.stopUnfinished(status.getDatabases(), reason);
     Conditions.set(status.getConditions(), Conditions.READY, "False", reason, message,
         generation, now);
     events.add(new Event(true, reason, message));
@@ -161,7 +195,7 @@ public final class Decider {
 
   private static void start(
       PgMigrationStatus status, String token, Instant now, String message, Long generation) {
-    status.setPhase(Phase.Validating);
+    enter(status, Phase.Validating);
     status.setRestartToken(token);
     status.setValidatedGeneration(null);
     status.setStartedAt(now.toString());

@@ -62,7 +62,13 @@ final class DumpStep implements MethodStep {
     if (plan == null) {
       return new StepResult(events, null);
     }
-    status.setDatabases(new ArrayList<>(plan.databases()));
+    for (var planned : plan.databases()) {
+      // what the Pods say, through the database phase machine
+      var db = status.getDatabases().stream().filter(d -> d.getName().equals(planned.getName()))
+          .findFirst().orElseThrow();
+      db.setPod(planned.getPod());
+      DatabaseMachine.move(db, planned.getPhase(), planned.getMessage());
+    }
     status.setProgress(plan.done() + "/" + plan.databases().size());
     if (plan.failure() != null) {
       stopTheOthers(m, status, pods);
@@ -82,8 +88,7 @@ final class DumpStep implements MethodStep {
 
   /**
    * The migration failed on one database: the copies still running for the others are stopped
-   * (a Failed migration copies nothing more) and their entries say so, instead of "pod Running"
-   * forever.
+   * (a Failed migration copies nothing more); Decider.fail marks their entries Stopped.
    */
   private void stopTheOthers(PgMigration m, PgMigrationStatus status, List<Pod> pods) {
     for (var pod : pods) {
@@ -94,22 +99,24 @@ final class DumpStep implements MethodStep {
             .withName(pod.getMetadata().getName()).delete();
       }
     }
-    for (var db : status.getDatabases()) {
-      if (db.getPhase() != DatabasePhase.Done && db.getPhase() != DatabasePhase.Failed) {
-        db.setPhase(DatabasePhase.Stopped);
-        db.setMessage("stopped: the migration failed on another database");
-      }
-    }
   }
 
-  /** After prepareTarget said no: nothing when it failed, soon when it waits or recorded. */
+  /** After prepareTarget said no: nothing when it failed, at once when it just recorded the
+   * prepared target, in a second when it waits for a server. */
   static java.time.Duration whenPreparing(PgMigrationStatus status) {
-    return status.getPhase() == Phase.Failed ? null : java.time.Duration.ofSeconds(1);
+    if (status.getPhase() == Phase.Failed) {
+      return null;
+    }
+    var prepared = Conditions.get(status.getConditions(), Conditions.TARGET_PREPARED);
+    // just recorded: carry on as soon as it is written; else a server is awaited
+    return prepared != null && "True".equals(prepared.getStatus()) ? Decider.NOW
+        : java.time.Duration.ofSeconds(1);
   }
 
   /**
-   * Roles and databases on the target, once per run; false when the migration failed or waits
-   * for a server (then the caller looks again soon).
+   * Roles and databases on the target, once per run; true once that is recorded in status,
+   * false when the migration failed, waits for a server, or just prepared the target (then the
+   * caller looks again soon, after status was written).
    *
    * <p>The databases this migration is about to create are recorded in status first
    * (status.createdDatabases, kept across restarts): a database that exists only because an
@@ -151,12 +158,16 @@ final class DumpStep implements MethodStep {
         }
         db.setCreatedOnTarget(ours.contains(db.getName()));
       }
+      FaultPoints.reached("target.prepared");
       var summary = result.summary() + (emptied.isEmpty() ? ""
           : "; emptied what an earlier run of this migration left in " + String.join(", ", emptied));
       Conditions.set(status.getConditions(), Conditions.TARGET_PREPARED, "True", "Prepared",
           summary, generation, now);
       events.add(new Event(false, "TargetPrepared", summary));
-      return true;
+      // recorded before any Pod writes there: a pass that ended before this reached the API
+      // server would prepare again, and empty a database a Pod is filling
+      status.setMessage("target prepared: " + summary);
+      return false;
     } catch (SQLException e) {
       Interrupts.rethrowIfInterrupted(e);
       if (ReplicationStep.transient_(e)) {
@@ -247,6 +258,7 @@ final class DumpStep implements MethodStep {
         }
       }
       db.setPod(pod.getMetadata().getName());
+      FaultPoints.reached("pods.created." + kind);
     }
     return plan;
   }

@@ -104,6 +104,7 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
       report = validator.validate(resource.getMetadata().getNamespace(), resource.getSpec());
       report = MigrationConflicts.addTo(report, resource,
           context.getPrimaryCache().list().toList());
+      FaultPoints.reached("validation.reported");
     }
     var now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
     var decision = Decider.decide(resource, report, now);
@@ -199,12 +200,14 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
         : List.<String>of();
     events.forEach(e -> this.events.record(resource, e));
     metrics.forget(resource);
+    // objects of ours may exist while it runs, and after a failure whose cleanup could not reach
+    // a server (the Secrets stay held until a cleanup succeeded)
     var active = resource.getStatus() != null
         && (resource.getStatus().getPhase() == Phase.Migrating
-            || resource.getStatus().getPhase() == Phase.Syncing);
+            || resource.getStatus().getPhase() == Phase.Syncing
+            || resource.getStatus().isSecretsHeld());
     if (!problems.isEmpty() && active && !cleanupTimedOut(resource)) {
-      // keep the finalizer and try again: a slot left behind fills the source's disk (a Failed
-    // migration already removed its objects when it failed, and said so if it could not)
+      // keep the finalizer and try again: a slot left behind fills the source's disk
       return DeleteControl.noFinalizerRemoval().rescheduleAfter(java.time.Duration.ofSeconds(5));
     }
     // the Secrets were held for this cleanup: done, or given up (and said so)

@@ -84,13 +84,10 @@ final class ReplicationStep implements MethodStep {
       var failed = schemaPods(m, status, pending, allPods, DumpPods.Kind.SCHEMA, now, events,
           db -> {
             db.setSchemaCopied(true);
-            db.setPhase(DatabasePhase.Copying);
-            db.setMessage("schema copied; starting logical replication");
+            DatabaseMachine.move(db, DatabasePhase.Copying,
+                "schema copied; starting logical replication");
           },
-          (db, pod) -> {
-            db.setPhase(DatabasePhase.SchemaCopy);
-            db.setMessage(pod);
-          },
+          (db, pod) -> DatabaseMachine.move(db, DatabasePhase.SchemaCopy, pod),
           "copying the schema: ");
       if (failed != null) {
         return failed;
@@ -153,8 +150,7 @@ final class ReplicationStep implements MethodStep {
                 ? " on the source lost WAL it still needed (max_slot_wal_keep_size)"
                 : " disappeared from the source (dropped, or lost in a failover: logical slots"
                     + " do not survive a promotion before PostgreSQL 17)");
-            db.setPhase(DatabasePhase.Failed);
-            db.setMessage(why);
+            DatabaseMachine.move(db, DatabasePhase.Failed, why);
             failAndClean(m, status, "ReplicationSlotLost", db.getName() + ": " + why
                 + "; the changes since its last confirmed position cannot be recovered, so the"
                 + " target is incomplete. Remedy: start over (a new value of the annotation"
@@ -207,38 +203,42 @@ final class ReplicationStep implements MethodStep {
         boolean copying = progress.tablesSynced() < progress.tablesTotal();
         if (ErrorWatch.persistent(db, progress.errors(), progressed, now)) {
           var failure = copying ? initialCopyFailed(db, progress) : applyFailed(db, progress);
-          db.setPhase(DatabasePhase.Failed);
-          db.setMessage(failure[1]);
+          DatabaseMachine.move(db, DatabasePhase.Failed, failure[1]);
           failAndClean(m, status, failure[0], db.getName() + ": " + failure[1], now, events);
           return new StepResult(events, null);
         }
         var errors = !ErrorWatch.failing(db) ? ""
             : "; the subscription keeps failing (" + progress.errors() + " error(s) so far;"
                 + " PostgreSQL records why only in the target server's log)";
-        if (copying) {
-          db.setPhase(DatabasePhase.Copying);
-          db.setMessage("initial copy: " + progress.tablesSynced() + "/" + progress.tablesTotal()
-              + " tables synchronised" + errors + uncountedErrorsNote(targetMajor)
-              + (progress.notSynced().isEmpty() ? ""
-                  : "; not yet: " + String.join(", ", progress.notSynced())));
+        var synchronising = progress.tablesSynced() + "/" + progress.tablesTotal()
+            + " tables synchronised" + errors + uncountedErrorsNote(targetMajor)
+            + (progress.notSynced().isEmpty() ? ""
+                : "; not yet: " + String.join(", ", progress.notSynced()));
+        if (!db.isPostDataCopied() && copying) {
+          DatabaseMachine.move(db, DatabasePhase.Copying, "initial copy: " + synchronising);
         } else if (!db.isPostDataCopied()) {
           // every table is synchronised: the rest of the schema once the apply worker has
           // taken every table over, so a foreign key is checked against consistent rows
-          db.setPhase(DatabasePhase.Indexing);
-          db.setMessage(progress.tablesReady() < progress.tablesTotal()
-              ? "initial copy done; waiting for the apply worker to take over every table"
-              : "building indexes and constraints on the copied tables");
+          DatabaseMachine.move(db, DatabasePhase.Indexing,
+              progress.tablesReady() < progress.tablesTotal()
+                  ? "initial copy done; waiting for the apply worker to take over every table"
+                  : "building indexes and constraints on the copied tables");
           if (progress.tablesReady() == progress.tablesTotal()) {
             indexing.add(db);
           }
+        } else if (copying) {
+          // a table to synchronise again (the subscription was refreshed): the database stays
+          // where it is, but is not counted as replicating, so no cutover confirms a position
+          // before that table caught up
+          db.setMessage("synchronising a table again: " + synchronising);
         } else if (db.getCutoverLsn() != null) {
-          db.setPhase(DatabasePhase.CuttingOver);
-          db.setMessage("cutover: waiting until the target confirmed source LSN "
-              + db.getCutoverLsn() + " (lag " + Bytes.human(slot.lagBytes()) + ")" + errors);
+          DatabaseMachine.move(db, DatabasePhase.CuttingOver,
+              "cutover: waiting until the target confirmed source LSN " + db.getCutoverLsn()
+                  + " (lag " + Bytes.human(slot.lagBytes()) + ")" + errors);
           replicating++;
         } else {
-          db.setPhase(DatabasePhase.Replicating);
-          db.setMessage("replicating, lag " + Bytes.human(slot.lagBytes()) + errors);
+          DatabaseMachine.move(db, DatabasePhase.Replicating,
+              "replicating, lag " + Bytes.human(slot.lagBytes()) + errors);
           replicating++;
         }
       }
@@ -263,8 +263,8 @@ final class ReplicationStep implements MethodStep {
       var failed = schemaPods(m, status, indexing, allPods, DumpPods.Kind.POST_DATA, now, events,
           db -> {
             db.setPostDataCopied(true);
-            db.setPhase(DatabasePhase.Replicating);
-            db.setMessage("indexes and constraints built; replicating");
+            DatabaseMachine.move(db, DatabasePhase.Replicating,
+                "indexes and constraints built; replicating");
           },
           (db, pod) -> db.setMessage("building indexes and constraints: " + pod),
           "building indexes and constraints after the initial copy: ");
@@ -321,8 +321,7 @@ final class ReplicationStep implements MethodStep {
       if (planned.getPhase() == DatabasePhase.Done) {
         done.accept(db);
       } else if (planned.getPhase() == DatabasePhase.Failed) {
-        db.setPhase(DatabasePhase.Failed);
-        db.setMessage(planned.getMessage());
+        DatabaseMachine.move(db, DatabasePhase.Failed, planned.getMessage());
       } else {
         going.accept(db, planned.getMessage());
       }
@@ -382,9 +381,8 @@ final class ReplicationStep implements MethodStep {
           if (db.getCutoverLsn() == null) {
             db.setCutoverLsn(Replication.cutoverLsn(src));
             FaultPoints.reached("cutover.lsnRecorded");
-            db.setPhase(DatabasePhase.CuttingOver);
-            db.setMessage("cutover: waiting until the target confirmed source LSN "
-                + db.getCutoverLsn());
+            DatabaseMachine.move(db, DatabasePhase.CuttingOver,
+                "cutover: waiting until the target confirmed source LSN " + db.getCutoverLsn());
             events.add(new Event(false, "CutoverStarted", db.getName() + ": waiting for LSN "
                 + db.getCutoverLsn()));
             continue;
@@ -427,7 +425,8 @@ final class ReplicationStep implements MethodStep {
           if (Replication.hasUnreplicatedData(src)) {
             extras.add(db);
           } else {
-            db.setPhase(DatabasePhase.Done);
+            // the message of the teardown stays: it counts the sequences copied
+            DatabaseMachine.move(db, DatabasePhase.Done, db.getMessage());
           }
         }
       }
@@ -457,10 +456,13 @@ final class ReplicationStep implements MethodStep {
         var db = find(status, planned.getName());
         db.setPod(planned.getPod());
         if (planned.getPhase() == DatabasePhase.Done) {
-          db.setPhase(DatabasePhase.Done);
-          db.setMessage("cut over at LSN " + db.getCutoverLsn() + "; replication objects removed;"
-              + " unlogged tables and large objects copied");
-        } else if (planned.getPhase() != DatabasePhase.Failed) {
+          DatabaseMachine.move(db, DatabasePhase.Done, "cut over at LSN " + db.getCutoverLsn()
+              + "; replication objects removed; unlogged tables and large objects copied");
+        } else if (planned.getPhase() == DatabasePhase.Failed) {
+          DatabaseMachine.move(db, DatabasePhase.Failed, "cut over at LSN " + db.getCutoverLsn()
+              + "; replication objects removed; copying unlogged tables and large objects"
+              + " failed: " + planned.getMessage());
+        } else {
           db.setMessage("cut over at LSN " + db.getCutoverLsn() + "; replication objects removed;"
               + " copying unlogged tables and large objects: " + planned.getMessage());
         }

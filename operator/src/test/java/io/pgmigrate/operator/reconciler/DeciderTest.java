@@ -208,9 +208,11 @@ class DeciderTest {
     var ready = Conditions.get(status.getConditions(), Conditions.READY);
     assertThat(ready.getStatus()).isEqualTo("True");
     assertThat(ready.getObservedGeneration()).isEqualTo(3L);
-    Decider.fail(status, "CutoverFailed", "no", 3L, T1, events);
-    assertThat(status.getPhase()).isEqualTo(Phase.Failed);
-    assertThat(Conditions.get(status.getConditions(), Conditions.READY).getReason())
+    var syncing = new io.pgmigrate.operator.api.PgMigrationStatus();
+    syncing.setPhase(Phase.Syncing);
+    Decider.fail(syncing, "CutoverFailed", "no", 3L, T1, events);
+    assertThat(syncing.getPhase()).isEqualTo(Phase.Failed);
+    assertThat(Conditions.get(syncing.getConditions(), Conditions.READY).getReason())
         .isEqualTo("CutoverFailed");
     assertThat(events).extracting(Decision.Event::reason)
         .containsExactly("Syncing", "Ready", "CutoverFailed");
