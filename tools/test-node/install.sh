@@ -8,7 +8,7 @@ packages=(containerd runc containernetworking-plugins mmdebstrap umoci skopeo ip
   openssl gcc libc6-dev util-linux procps ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == 'install ok installed' ]] || missing+=("$p")
 done
 if ((${#missing[@]} == 0)); then
   echo "test-node packages already installed"
