@@ -65,11 +65,17 @@ for _ in 1 2 3; do
   kill -KILL "${pids[@]}" 2>/dev/null
   sleep 0.3
 done
+# their containerd records go too (its image store is kept between nodes): without them the
+# next node starts clean
+sock="$work/containerd/containerd.sock"
+if [[ -S $sock ]] && ctr --address "$sock" version >/dev/null 2>&1; then
+  for id in $(ctr --address "$sock" -n k8s.io containers ls -q 2>/dev/null); do
+    ctr --address "$sock" -n k8s.io tasks rm -f "$id" >/dev/null 2>&1
+    ctr --address "$sock" -n k8s.io containers rm "$id" >/dev/null 2>&1
+  done
+fi
 mapfile -t pids < <(procs_of_work)
 stop TERM "${pids[@]}"
-mapfile -t pids < <(procs_of_work)
-((${#pids[@]})) && { echo "still running: ${pids[*]}" >&2; kill -KILL "${pids[@]}" 2>/dev/null; sleep 0.3; }
-
 log "processes stopped in $((SECONDS - t0)) s"
 # 3. mounts under the work dir, deepest first (overlay roots, shm, netns, kubelet volumes)
 for _ in 1 2 3; do

@@ -7,6 +7,8 @@
 #   PGMIGRATE_SA_KEY         service-account signing key of the API server (kube-api-test:
 #                            <dir>/apiserver.key), so the controller manager can sign tokens
 #   PGMIGRATE_NODE_IMAGES    which images to import, names as images.sh prints (default: all)
+#   PGMIGRATE_CONTAINERD_STORE  containerd's image store, kept between nodes (default
+#                            /var/cache/pgmigrate-tests/containerd)
 #   PGMIGRATE_NODE_IP, PGMIGRATE_POD_CIDR, PGMIGRATE_NODE_NAME, KUBE_BIN_DIR: see lib.sh
 # Stop with node-down.sh WORK_DIR (also after a failure or crash). Needs root.
 set -euo pipefail
@@ -15,6 +17,7 @@ source "$(dirname "$0")/lib.sh"
 mkdir -p "$2"
 work="$(realpath "$2")"
 start=$SECONDS
+store="${PGMIGRATE_CONTAINERD_STORE:-/var/cache/pgmigrate-tests/containerd}"
 [[ -e $work/node.env ]] && { echo "a node seems up in $work: run node-down.sh $work first" >&2; exit 1; }
 for b in kubelet kube-scheduler kube-controller-manager kubectl; do
   [[ -x $KUBE_BIN_DIR/$b ]] || { echo "$KUBE_BIN_DIR/$b missing: run tools/kube-binaries/build.sh" >&2; exit 1; }
@@ -70,16 +73,32 @@ for h in /sys/fs/cgroup/*/; do
 done
 [[ -e /sys/fs/cgroup/cgroup.controllers ]] && mkdir -p "/sys/fs/cgroup$CGROUP_ROOT"
 
-# containerd, everything under $work/containerd
+# controller manager and scheduler (no serving ports: nothing here scrapes them)
+log "starting kube-controller-manager and kube-scheduler"
+cm_args=(--kubeconfig "$kubeconfig" --leader-elect=false --secure-port=0
+  --use-service-account-credentials=false --allocate-node-cidrs=false
+  --node-monitor-period=2s --node-monitor-grace-period=20s)
+[[ -n ${PGMIGRATE_SA_KEY:-} ]] && cm_args+=(--service-account-private-key-file "$PGMIGRATE_SA_KEY")
+setsid "$KUBE_BIN_DIR/kube-controller-manager" "${cm_args[@]}" >"$work/logs/kube-controller-manager.log" 2>&1 </dev/null &
+cm_pid=$!
+setsid "$KUBE_BIN_DIR/kube-scheduler" --kubeconfig "$kubeconfig" --leader-elect=false --secure-port=0 \
+  >"$work/logs/kube-scheduler.log" 2>&1 </dev/null &
+scheduler_pid=$!
+
+# containerd: its image store (content, unpacked layers, metadata) is kept between nodes in
+# $store, so that a second node-up imports nothing; all else (state, sockets, runc, netns) is
+# under $work/containerd. One node at a time uses the store (flock).
 c="$work/containerd"
-cat >"$c/config.toml" <<TOML
+mkdir -p "$store"
+containerd_config() { # FILE EXTRA_DISABLED_PLUGINS
+  cat >"$1" <<TOML
 version = 2
-root = "$c/root"
+root = "$store/root"
 state = "$c/state"
 plugin_dir = ""
 disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
   "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+  "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"$2]
 [grpc]
   address = "$c/containerd.sock"
 [ttrpc]
@@ -111,35 +130,49 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     conf_dir = "$work/cni/net.d"
     max_conf_num = 1
 TOML
-log "starting containerd"
-setsid containerd --config "$c/config.toml" >"$work/logs/containerd.log" 2>&1 </dev/null &
-containerd_pid=$!
+}
 ctr() { command ctr --address "$c/containerd.sock" "$@"; }
-for _ in $(seq 100); do ctr version >/dev/null 2>&1 && break; sleep 0.1; done
-ctr version >/dev/null
-
-# controller manager and scheduler (no serving ports: nothing here scrapes them)
-log "starting kube-controller-manager and kube-scheduler"
-cm_args=(--kubeconfig "$kubeconfig" --leader-elect=false --secure-port=0
-  --use-service-account-credentials=false --allocate-node-cidrs=false
-  --node-monitor-period=2s --node-monitor-grace-period=20s)
-[[ -n ${PGMIGRATE_SA_KEY:-} ]] && cm_args+=(--service-account-private-key-file "$PGMIGRATE_SA_KEY")
-setsid "$KUBE_BIN_DIR/kube-controller-manager" "${cm_args[@]}" >"$work/logs/kube-controller-manager.log" 2>&1 </dev/null &
-cm_pid=$!
-setsid "$KUBE_BIN_DIR/kube-scheduler" --kubeconfig "$kubeconfig" --leader-elect=false --secure-port=0 \
-  >"$work/logs/kube-scheduler.log" 2>&1 </dev/null &
-scheduler_pid=$!
-
-# images
+start_containerd() { # CONFIG LOG
+  flock -n "$store/lock" true || { echo "another test node uses $store" >&2; exit 1; }
+  # containerd itself holds the lock (inherited descriptor 8) for as long as it runs
+  setsid bash -c 'exec 8>"$1" && flock -n 8 && exec containerd --config "$2"' lock "$store/lock" "$1" \
+    >>"$2" 2>&1 </dev/null &
+  containerd_pid=$!
+  for _ in $(seq 100); do ctr version >/dev/null 2>&1 && break; sleep 0.1; done
+  ctr version >/dev/null
+}
+# first without its Kubernetes (CRI) plugin: drop containers an earlier node left (after a
+# crash: node-down.sh removes them) and import the images the store lacks
+containerd_config "$c/images.toml" ', "io.containerd.grpc.v1.cri"'
+start_containerd "$c/images.toml" "$work/logs/containerd-images.log"
 t=$SECONDS
+mapfile -t stale < <(ctr -n k8s.io containers ls -q)
+for id in "${stale[@]}"; do
+  ctr -n k8s.io tasks rm -f "$id" >/dev/null 2>&1 || true
+  ctr -n k8s.io containers rm "$id" >/dev/null
+done
+((${#stale[@]} == 0)) || log "removed ${#stale[@]} containers an earlier node left"
+have="$(ctr -n k8s.io images ls -q)"
 for line in "${images[@]}"; do
   ref="${line%% *}" tar="${line#* }"
   if [[ -n ${PGMIGRATE_NODE_IMAGES:-} && " $PGMIGRATE_NODE_IMAGES " != *" $ref "* && $ref != registry.k8s.io/pause:* ]]; then
     continue
   fi
-  t1=$SECONDS; ctr -n k8s.io images import --snapshotter overlayfs "$tar" >/dev/null; log "imported $ref in $((SECONDS - t1)) s"
+  # the tar's name holds its recipe's hash: same name, same image
+  if [[ $'\n'"$have"$'\n' == *$'\n'"$ref"$'\n'* ]] && grep -qxF "$ref $tar" "$store/imported" 2>/dev/null; then
+    continue
+  fi
+  t1=$SECONDS
+  ctr -n k8s.io images import --snapshotter overlayfs "$tar" >/dev/null
+  { grep -v "^$ref " "$store/imported" 2>/dev/null || true; echo "$ref $tar"; } >"$store/imported.new"
+  mv "$store/imported.new" "$store/imported"
+  log "imported $ref in $((SECONDS - t1)) s"
 done
-log "images imported in $((SECONDS - t)) s"
+kill "$containerd_pid"; wait "$containerd_pid" 2>/dev/null || true
+log "images ready in $((SECONDS - t)) s"
+containerd_config "$c/config.toml" ''
+log "starting containerd"
+start_containerd "$c/config.toml" "$work/logs/containerd.log"
 
 # kubelet
 printf 'options ndots:1\n' >"$work/kubelet/resolv.conf"
