@@ -115,6 +115,14 @@ rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null
 for l in /var/log/containers/*.log; do
   [[ -L $l ]] && [[ $(readlink "$l") == "$work/"* || ! -e $l ]] && rm -f "$l"
 done
+# a shim killed before its task was deleted leaves its socket: containerd 1.6 names it
+# /run/containerd/s/sha256(<containerd socket>/<namespace>/<task id>)
+for bundle in "$work"/containerd/state/io.containerd.runtime.v2.task/*/*; do
+  [[ -d $bundle ]] || continue
+  ns="$(basename "$(dirname "$bundle")")" id="$(basename "$bundle")"
+  hash="$(printf '%s' "$work/containerd/containerd.sock/$ns/$id" | sha256sum | cut -d' ' -f1)"
+  rm -f "/run/containerd/s/$hash"
+done
 rmdir /var/log/containers /run/containerd/s /run/containerd 2>/dev/null
 
 log "network and logs cleaned at $((SECONDS - t0)) s"

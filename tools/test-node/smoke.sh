@@ -39,6 +39,7 @@ before="$(snapshot)"
 
 s=$SECONDS; kubeconfig="$("$here/test-apiserver.sh" up "$api")"; t "etcd + kube-apiserver up" $((SECONDS - s))
 export KUBECONFIG="$kubeconfig"
+export PGMIGRATE_SA_KEY="$api/certs/apiserver.key"   # as kube-api-test's: <dir>/apiserver.key
 s=$SECONDS; "$here/node-up.sh" "$kubeconfig" "$node"; t "node-up.sh (to node Ready)" $((SECONDS - s))
 
 ns=smoke
@@ -138,6 +139,19 @@ s=$SECONDS
 t "delete namespace (finalized)" $((SECONDS - s))
 
 s=$SECONDS; "$here/node-down.sh" "$node"; t "node-down.sh" $((SECONDS - s))
+"$here/node-down.sh" "$node" 2>/dev/null || fail "a second node-down.sh failed"
+
+# a crash: every process of the node killed at once, a Pod running; node-down.sh cleans up
+s=$SECONDS
+"$here/node-up.sh" "$kubeconfig" "$node" 2>/dev/null
+ns=default
+pod crash postgres:15 'sleep 3600'
+await_phase crash Running 60
+for p in /proc/[0-9]*; do
+  if [[ "$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")" == *"$node/"* ]]; then kill -KILL "${p#/proc/}" 2>/dev/null || true; fi
+done
+"$here/node-down.sh" "$node" 2>/dev/null || fail "node-down.sh after a crash failed"
+t "crash (SIGKILL) + node-down.sh + checks" $((SECONDS - s))
 "$here/test-apiserver.sh" down "$api"
 after="$(snapshot)"
 if [[ $before != "$after" ]]; then
@@ -147,7 +161,7 @@ fi
 leftover="$(grep -F "$node/" /proc/self/mountinfo || true)"
 [[ -z $leftover ]] || fail "mounts left: $leftover"
 for p in /proc/[0-9]*; do
-  [[ "$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")" == *"$node/"* ]] && fail "process left: $(cat "$p/cmdline" | tr '\0' ' ')"
+  if [[ "$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")" == *"$node/"* ]]; then fail "process left: $(tr '\0' ' ' <"$p/cmdline")"; fi
 done
 echo "nothing left behind (processes, mounts, addresses, links, iptables, cgroups, sysctls)"
 echo
