@@ -12,7 +12,7 @@ work="$(realpath "$work")"
 chmod 755 "$work"   # the PostgreSQL server below runs as user postgres
 api="$work/api" node="$work/node" pgdata="$work/pg"
 declare -a timings=()
-t() { timings+=("$(printf '%-44s %5d s' "$1" "$2")"); log "$1: $2 s"; }
+t() { timings+=("$(printf '%-48s %5d s' "$1" "$2")"); log "$1: $2 s"; }
 fail() { echo "SMOKE FAILED: $*" >&2; exit 1; }
 snapshot() { # what the node may change on the machine, to compare before and after
   for s in "${SYSCTLS[@]}"; do echo "$s=$(sysctl -n "$s")"; done
@@ -51,6 +51,10 @@ until "$K" -n $ns get serviceaccount default >/dev/null 2>&1; do
   sleep 0.2
 done
 t "namespace + default ServiceAccount" $((SECONDS - s))
+# Pod Security admission enforces the level
+if "$K" -n $ns run privileged --image=postgres:15 --restart=Never --privileged -- true >/dev/null 2>&1; then
+  fail "a privileged Pod was admitted in a restricted namespace"
+fi
 
 # pod NAME IMAGE SCRIPT [EXTRA_POD_SPEC_YAML]: a Pod the restricted Pod Security level admits
 pod() {
@@ -103,6 +107,56 @@ msg="$("$K" -n $ns get pod failing -o jsonpath='{.status.containerStatuses[0].st
 [[ $msg == "3 the source is gone"* ]] || fail "termination message: $msg"
 t "failing Pod: exit code + terminationMessage" $((SECONDS - s))
 echo "  failing: $msg"
+
+# shaped like the operator's dump Pods: Secret env and a Secret volume with one item, emptyDirs
+# (one size-limited) writable under a read-only root, fsGroup, FallbackToLogsOnError, an owner
+s=$SECONDS
+"$K" -n $ns create secret generic creds --from-literal=password=s3cret --from-literal=ca=CERT >/dev/null
+"$K" -n $ns create configmap owner >/dev/null
+owner_uid="$("$K" -n $ns get configmap owner -o jsonpath='{.metadata.uid}')"
+"$K" -n $ns apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: dumplike
+  ownerReferences:
+  - {apiVersion: v1, kind: ConfigMap, name: owner, uid: $owner_uid, controller: true, blockOwnerDeletion: true}
+spec:
+  restartPolicy: Never
+  automountServiceAccountToken: false
+  enableServiceLinks: false
+  securityContext: {runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999, seccompProfile: {type: RuntimeDefault}}
+  containers:
+  - name: copy
+    image: postgres:17
+    command: [bash, -c, 'echo "pw=\$SRC_PASSWORD ca=\$(cat /certs/source/ca.crt)"; echo x >/tmp/f; echo y >/scratch/f; ls -lnL /certs/source/ca.crt | cut -c1-10; echo "broke on purpose"; exit 7']
+    terminationMessagePolicy: FallbackToLogsOnError
+    env:
+    - name: SRC_PASSWORD
+      valueFrom: {secretKeyRef: {name: creds, key: password}}
+    volumeMounts:
+    - {name: tmp, mountPath: /tmp}
+    - {name: scratch, mountPath: /scratch}
+    - {name: source-ca, mountPath: /certs/source, readOnly: true}
+    securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: {drop: [ALL]}}
+  volumes:
+  - {name: tmp, emptyDir: {}}
+  - {name: scratch, emptyDir: {sizeLimit: 64Mi}}
+  - name: source-ca
+    secret: {secretName: creds, defaultMode: 0444, items: [{key: ca, path: ca.crt}]}
+YAML
+await_phase dumplike Failed 60
+out="$("$K" -n $ns logs dumplike)"
+msg="$("$K" -n $ns get pod dumplike -o jsonpath='{.status.containerStatuses[0].state.terminated.message}')"
+echo "$out" | sed 's/^/  dumplike: /'
+[[ $out == *"pw=s3cret ca=CERT"* && $out == *"-r--r--r--"* && $msg == *"broke on purpose"* ]] \
+  || fail "dump-like Pod: logs '$out', message '$msg'"
+"$K" -n $ns delete configmap owner >/dev/null
+until ! "$K" -n $ns get pod dumplike >/dev/null 2>&1; do
+  ((SECONDS - s < 60)) || fail "the dump-like Pod was not garbage-collected with its owner"
+  sleep 0.2
+done
+t "dump-like Pod (Secrets, emptyDirs, fsGroup, GC)" $((SECONDS - s))
 
 # a server on the node address, reached from a Pod: PostgreSQL if its server is installed
 pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
