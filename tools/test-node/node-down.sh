@@ -9,8 +9,8 @@
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 (($# == 1)) || { echo "usage: $0 WORK_DIR" >&2; exit 2; }
-[[ -d $1 ]] || exit 0
-work="$(realpath "$1")"
+# (a work dir that is gone still gets the rest cleaned: bridge, address, cgroups, processes)
+work="$(realpath -m "$1")"
 [[ $work != / ]] || exit 2
 [[ -f $work/node.env ]] && source "$work/node.env"
 
@@ -23,11 +23,12 @@ for ((a = $$; a > 1; )); do
   [[ -n $a ]] || break
 done
 procs_of_work() { # [NAME...]: only those whose program is one of NAMEs
-  local p pid cmd
+  local p pid cmd args
   for p in /proc/[0-9]*; do
     pid="${p#/proc/}"
     [[ $ancestors == *" $pid "* ]] && continue
-    cmd="$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")" || continue
+    mapfile -d '' -t args 2>/dev/null <"$p/cmdline" || continue   # no fork per process
+    cmd="${args[*]}"
     [[ $cmd == *"$work/"* ]] || continue
     if (($#)); then
       local exe="${cmd%% *}" n ok=
@@ -69,10 +70,11 @@ done
 # next node starts clean
 sock="$work/containerd/containerd.sock"
 if [[ -S $sock ]] && ctr --address "$sock" version >/dev/null 2>&1; then
-  for id in $(ctr --address "$sock" -n k8s.io containers ls -q 2>/dev/null); do
-    ctr --address "$sock" -n k8s.io tasks rm -f "$id" >/dev/null 2>&1
-    ctr --address "$sock" -n k8s.io containers rm "$id" >/dev/null 2>&1
-  done
+  mapfile -t ids < <(ctr --address "$sock" -n k8s.io containers ls -q 2>/dev/null)
+  if ((${#ids[@]})); then
+    ctr --address "$sock" -n k8s.io tasks rm -f "${ids[@]}" >/dev/null 2>&1
+    ctr --address "$sock" -n k8s.io containers rm "${ids[@]}" >/dev/null 2>&1
+  fi
 fi
 mapfile -t pids < <(procs_of_work)
 stop TERM "${pids[@]}"
@@ -134,7 +136,7 @@ if [[ -s $work/sysctls.saved ]]; then
 fi
 
 # 8. the work dir but its logs
-find "$work" -mindepth 1 -maxdepth 1 ! -name logs -exec rm -rf {} + 2>/dev/null
+[[ -d $work ]] && find "$work" -mindepth 1 -maxdepth 1 ! -name logs -exec rm -rf {} + 2>/dev/null
 left="$(awk -v w="$work/" 'index($5, w) == 1' /proc/self/mountinfo)$(procs_of_work)"
 [[ -z $left ]] || { echo "left behind: $left" >&2; exit 1; }
 exit 0

@@ -19,6 +19,10 @@ work="$(realpath "$2")"
 start=$SECONDS
 store="${PGMIGRATE_CONTAINERD_STORE:-/var/cache/pgmigrate-tests/containerd}"
 [[ -e $work/node.env ]] && { echo "a node seems up in $work: run node-down.sh $work first" >&2; exit 1; }
+if ip link show "$BRIDGE" >/dev/null 2>&1 || [[ -n "$(cgroup_dirs)" ]]; then
+  echo "another test node is up, or left over from a crash: run node-down.sh on its work dir" >&2
+  exit 1
+fi
 for b in kubelet kube-scheduler kube-controller-manager kubectl; do
   [[ -x $KUBE_BIN_DIR/$b ]] || { echo "$KUBE_BIN_DIR/$b missing: run tools/kube-binaries/build.sh" >&2; exit 1; }
 done
@@ -147,11 +151,11 @@ containerd_config "$c/images.toml" ', "io.containerd.grpc.v1.cri"'
 start_containerd "$c/images.toml" "$work/logs/containerd-images.log"
 t=$SECONDS
 mapfile -t stale < <(ctr -n k8s.io containers ls -q)
-for id in "${stale[@]}"; do
-  ctr -n k8s.io tasks rm -f "$id" >/dev/null 2>&1 || true
-  ctr -n k8s.io containers rm "$id" >/dev/null
-done
-((${#stale[@]} == 0)) || log "removed ${#stale[@]} containers an earlier node left"
+if ((${#stale[@]})); then
+  ctr -n k8s.io tasks rm -f "${stale[@]}" >/dev/null 2>&1 || true
+  ctr -n k8s.io containers rm "${stale[@]}" >/dev/null
+  log "removed ${#stale[@]} containers an earlier node left"
+fi
 have="$(ctr -n k8s.io images ls -q)"
 for line in "${images[@]}"; do
   ref="${line%% *}" tar="${line#* }"
