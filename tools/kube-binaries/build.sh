@@ -1,12 +1,29 @@
 #!/usr/bin/env bash
 # Builds etcd, kube-apiserver and kubectl from the Go module proxy into the layout fabric8's
-# kube-api-test expects: $KUBE_API_TEST_DIR/k8s/<version>-linux-amd64/{etcd,kube-apiserver,kubectl}.
-# The result is cached outside the repository; a second run with all three present does nothing.
+# kube-api-test expects: $KUBE_API_TEST_DIR/k8s/<version>-linux-amd64/{etcd,kube-apiserver,kubectl},
+# and next to them the node's kubelet, kube-scheduler and kube-controller-manager
+# (tools/test-node runs Pods in real containers with them).
+# The result is cached outside the repository: a binary already there is not built again, so a
+# second run with all six present does nothing, and a cache made before the node binaries
+# existed only gets those three added.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 version="$(awk '$1=="k8s.io/kubernetes" {sub(/^v/, "", $2); print $2}' "$here/go.mod")"
 dir="${KUBE_API_TEST_DIR:-$HOME/.kubeapitest}/k8s/${version}-linux-amd64"
-if [[ -x "$dir/etcd" && -x "$dir/kube-apiserver" && -x "$dir/kubectl" ]]; then
+declare -A pkg=(
+  [etcd]=./etcd
+  [kubectl]=k8s.io/kubernetes/cmd/kubectl
+  [kube-apiserver]=k8s.io/kubernetes/cmd/kube-apiserver
+  [kube-controller-manager]=k8s.io/kubernetes/cmd/kube-controller-manager
+  [kube-scheduler]=k8s.io/kubernetes/cmd/kube-scheduler
+  [kubelet]=k8s.io/kubernetes/cmd/kubelet
+)
+order=(etcd kubectl kube-apiserver kube-controller-manager kube-scheduler kubelet)
+missing=()
+for b in "${order[@]}"; do
+  [[ -x "$dir/$b" ]] || missing+=("$b")
+done
+if ((${#missing[@]} == 0)); then
   echo "kube binaries $version already in $dir"
   exit 0
 fi
@@ -15,13 +32,13 @@ cd "$here"
 export CGO_ENABLED=0
 # stamp the release version, as the Kubernetes release build does, so that clients see v$version
 ldflags="-s -w"
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  ldflags+=" -X $pkg.gitVersion=v$version -X $pkg.gitMajor=${version%%.*}"
-  minor="${version#*.}"; ldflags+=" -X $pkg.gitMinor=${minor%%.*} -X $pkg.gitTreeState=clean"
+for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  ldflags+=" -X $p.gitVersion=v$version -X $p.gitMajor=${version%%.*}"
+  minor="${version#*.}"; ldflags+=" -X $p.gitMinor=${minor%%.*} -X $p.gitTreeState=clean"
 done
-echo "building kube-apiserver, kubectl and etcd $version into $dir (takes minutes the first time)"
-go build -trimpath -ldflags "$ldflags" -o "$dir/etcd.tmp" ./etcd
-go build -trimpath -ldflags "$ldflags" -o "$dir/kubectl.tmp" k8s.io/kubernetes/cmd/kubectl
-go build -trimpath -ldflags "$ldflags" -o "$dir/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver
-for b in etcd kubectl kube-apiserver; do mv "$dir/$b.tmp" "$dir/$b"; done
+echo "building ${missing[*]} $version into $dir (takes minutes the first time, kubelet about 10 on 2 cores)"
+for b in "${missing[@]}"; do
+  go build -trimpath -ldflags "$ldflags" -o "$dir/$b.tmp" "${pkg[$b]}"
+  mv "$dir/$b.tmp" "$dir/$b"
+done
 echo "kube binaries $version ready in $dir"
