@@ -565,9 +565,8 @@ class DumpMigrationIT {
           env.client().pods().inNamespace(env.namespace()).withLabel(DumpPods.MIGRATION_UID, uid)
               .list().getItems().isEmpty()
               && get(env, "stopme") == null);
-      // like a kubelet, the test kubelet stops the container of a deleted Pod
-      await().atMost(Duration.ofSeconds(10))
-          .until(() -> !env.kubelet().isRunning(pod.getMetadata().getUid()));
+      // the container of the deleted Pod stopped
+      await().atMost(Duration.ofSeconds(10)).until(() -> env.containersStopped(pod));
       lock.rollback();
       // the dump's session ends on the source once the lock is released (a backend waiting on a
       // lock does not notice its client went away before that)

@@ -287,7 +287,7 @@ class MajorVersionsIT {
       // binary COPY only between servers of one major; text across majors
       var format = pair.source() == pair.target() ? "binary" : "text";
       var pod = ready.getStatus().getDatabases().get(0).getPod();
-      var log = env.kubelet().logs(pod);
+      var log = env.podLog(pod);
       assertThat(log).contains("streaming 1 table(s) of 1048576 bytes or more in " + format)
           .contains("copied public.big (" + format + ")")
           .contains("verified: ");

@@ -193,7 +193,7 @@ class OperatorValidationIT {
 
   static void plaintext(PgMigration m) {
     for (var e : List.of(m.getSpec().getSource(), m.getSpec().getTarget())) {
-      e.setHost("127.0.0.1");
+      e.setHost(io.pgmigrate.operator.testing.PostgresServer.address());
       e.setSslMode(io.pgmigrate.operator.api.SslMode.PREFER);
       e.setCaSecret(null);
     }

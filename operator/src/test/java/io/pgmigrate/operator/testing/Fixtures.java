@@ -74,7 +74,9 @@ public final class Fixtures {
     spec.setSource(endpoint(source, name + "-source"));
     spec.setTarget(endpoint(target, name + "-target"));
     for (var e : java.util.List.of(spec.getSource(), spec.getTarget())) {
-      e.setHost("localhost");
+      // a name the server certificate has: the test node's address when Pods run there (a
+      // Pod has no DNS, and its localhost is its own), else localhost
+      e.setHost(TestNode.enabled() ? TestNode.IP : "localhost");
       e.setSslMode(SslMode.VERIFY_FULL);
       var ca = new io.pgmigrate.operator.api.SecretKeyRef();
       ca.setName("test-ca");

@@ -99,6 +99,12 @@ public final class KubeApi implements AutoCloseable {
     return kubeconfig;
   }
 
+  /** The key kube-api-test's API server signs ServiceAccount tokens with (the node's
+   * controller manager signs with it too). */
+  public Path serviceAccountKey() {
+    return binaryRoot().resolve("apiserver.key");
+  }
+
   /** The kubectl built with the API server. */
   public static Path kubectl() {
     try (var dirs = Files.list(binaryRoot().resolve("k8s"))) {

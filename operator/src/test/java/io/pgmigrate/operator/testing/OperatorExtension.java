@@ -20,8 +20,9 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
  * Per test class: a namespace of its own on the shared real API server, the operator, built
- * exactly as Main builds it, watching that namespace, and a {@link TestKubelet} running the
- * namespace's Pods. After each test it deletes the test's PgMigrations (printing their status
+ * exactly as Main builds it, watching that namespace; the namespace's Pods run on the real
+ * {@link TestNode} (one per JVM), or with {@code -Dpgmigrate.node=host} on the host-side
+ * {@link TestKubelet}. After each test it deletes the test's PgMigrations (printing their status
  * and the namespace's Events first when the test failed).
  */
 public final class OperatorExtension
@@ -30,7 +31,7 @@ public final class OperatorExtension
   private static final ExtensionContext.Namespace NS =
       ExtensionContext.Namespace.create(OperatorExtension.class);
 
-  /** What a test gets: the client, its namespace, the test kubelet, the running operator. */
+  /** What a test gets: the client, its namespace, what runs its Pods, the running operator. */
   public static final class Env {
     private final KubeApi api;
     private final String namespace;
@@ -52,8 +53,22 @@ public final class OperatorExtension
       return namespace;
     }
 
-    public TestKubelet kubelet() {
-      return kubelet;
+    /** The log of a Pod's container (also after it ended). */
+    public String podLog(String pod) {
+      return kubelet != null ? kubelet.logs(pod)
+          : client().pods().inNamespace(namespace).withName(pod).getLog();
+    }
+
+    /**
+     * True once the containers of a deleted Pod stopped. A real kubelet confirms that by removing
+     * the Pod from the API server; the host-side stand-in is asked.
+     */
+    public boolean containersStopped(io.fabric8.kubernetes.api.model.Pod pod) {
+      if (kubelet != null) {
+        return !kubelet.isRunning(pod.getMetadata().getUid());
+      }
+      return client().pods().inNamespace(namespace).withName(pod.getMetadata().getName())
+          .get() == null;
     }
 
     public KubernetesClient client() {
@@ -96,7 +111,14 @@ public final class OperatorExtension
   }
 
   static KubeApi api(ExtensionContext context) {
-    return context.getRoot().getStore(NS).computeIfAbsent("api", k -> KubeApi.start(), KubeApi.class);
+    var api = context.getRoot().getStore(NS).computeIfAbsent("api", k -> KubeApi.start(),
+        KubeApi.class);
+    if (TestNode.enabled()) {
+      // closed when the root store is (the end of the run), and by a shutdown hook otherwise
+      context.getRoot().getStore(NS).computeIfAbsent("node", k -> TestNode.start(api),
+          TestNode.class);
+    }
+    return api;
   }
 
   @Override
@@ -107,18 +129,22 @@ public final class OperatorExtension
             + "-" + UUID.randomUUID().toString().substring(0, 6);
     Namespace ns = new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build();
     api.client().resource(ns).create();
-    // what the controller manager would do: the namespace's default ServiceAccount, which the
-    // ServiceAccount admission plugin wants before it admits Pods
-    api.client().serviceAccounts().inNamespace(namespace).resource(
-        new io.fabric8.kubernetes.api.model.ServiceAccountBuilder().withNewMetadata()
-            .withName("default").endMetadata().build()).create();
-
-    var kubelet = new TestKubelet(api.client(), namespace).start();
+    TestKubelet kubelet = null;
+    if (!TestNode.enabled()) {
+      // what the controller manager would do: the namespace's default ServiceAccount, which
+      // the ServiceAccount admission plugin wants before it admits Pods
+      api.client().serviceAccounts().inNamespace(namespace).resource(
+          new io.fabric8.kubernetes.api.model.ServiceAccountBuilder().withNewMetadata()
+              .withName("default").endMetadata().build()).create();
+      kubelet = new TestKubelet(api.client(), namespace).start();
+    }
     var env = new Env(api, namespace, kubelet);
     env.startOperator();
     var store = context.getStore(NS);
     store.put("env", env);
-    store.put("kubelet", kubelet);
+    if (kubelet != null) {
+      store.put("kubelet", kubelet);
+    }
   }
 
   /**

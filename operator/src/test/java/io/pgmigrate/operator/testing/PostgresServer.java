@@ -49,7 +49,9 @@ public final class PostgresServer implements AutoCloseable {
     private Integer major;
 
     private Builder() {
-      settings.put("listen_addresses", "'127.0.0.1'");
+      // loopback for the tests and the operator; the test node's address for Pods (every
+      // address: the node may come up after the server)
+      settings.put("listen_addresses", TestNode.enabled() ? "'*'" : "'127.0.0.1'");
       settings.put("fsync", "off");
       settings.put("synchronous_commit", "off");
       settings.put("full_page_writes", "off");
@@ -157,7 +159,12 @@ public final class PostgresServer implements AutoCloseable {
         data.resolve("pg_hba.conf"),
         "local all all scram-sha-256\n"
             + "host all all 127.0.0.1/32 scram-sha-256\n"
-            + "host replication all 127.0.0.1/32 scram-sha-256\n");
+            + "host replication all 127.0.0.1/32 scram-sha-256\n"
+            + (TestNode.enabled()
+                ? "host all all " + TestNode.IP + "/32 scram-sha-256\n"
+                    + "host all all " + TestNode.POD_CIDR + " scram-sha-256\n"
+                    + "host replication all " + TestNode.POD_CIDR + " scram-sha-256\n"
+                : ""));
     chownToPostgres(dir);
     if (b.sslKey != null) {
       run(List.of("chmod", "600", data.resolve("server.key").toString()), false);
@@ -185,8 +192,14 @@ public final class PostgresServer implements AutoCloseable {
     return bin;
   }
 
+  /** The address Pods, the operator and the servers themselves use to reach this server. */
   public String host() {
-    return "127.0.0.1";
+    return address();
+  }
+
+  /** The test servers' address: the test node's when Pods run there, else loopback. */
+  public static String address() {
+    return TestNode.enabled() ? TestNode.IP : "127.0.0.1";
   }
 
   public Path logFile() {

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A test CA and a server certificate for localhost / 127.0.0.1, made with the openssl command,
+ * A test CA and a server certificate for localhost, 127.0.0.1 and the test node's address, made with the openssl command,
  * so TLS is tested for real (verify-ca and verify-full included).
  */
 public record TestCertificates(Path dir, Path caCert, Path serverCert, Path serverKey) {
@@ -47,7 +47,7 @@ public record TestCertificates(Path dir, Path caCert, Path serverCert, Path serv
       var csr = dir.resolve("server.csr");
       var cert = dir.resolve("server.crt");
       var ext = dir.resolve("san.ext");
-      Files.writeString(ext, "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
+      Files.writeString(ext, "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:" + TestNode.IP + "\n");
       openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
           "-subj", "/CN=pgmigrate test CA", "-keyout", caKey.toString(), "-out", ca.toString());
       openssl(dir, "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
