@@ -14,28 +14,27 @@ work="$(realpath -m "$1")"
 [[ $work != / ]] || exit 2
 [[ -f $work/node.env ]] && source "$work/node.env"
 
-# processes whose command line names the work dir: our daemons (they are given files in it) and
-# containerd's shims; not this script nor its callers
+# the node's programs whose command line names the work dir (each is given a file in it; the
+# shims get containerd's socket); never this script nor its callers, nor any other program
 ancestors=" "
 for ((a = $$; a > 1; )); do
   ancestors+="$a "
   a="$(awk '{print $4}' "/proc/$a/stat" 2>/dev/null)" || break
   [[ -n $a ]] || break
 done
-procs_of_work() { # [NAME...]: only those whose program is one of NAMEs
-  local p pid cmd args
+node_programs=(kubelet kube-scheduler kube-controller-manager containerd 'containerd-shim*' runc)
+procs_of_work() { # [NAME_PATTERN...]: only those whose program matches (default: all of the node's)
+  local p pid cmd args pats=("$@")
+  ((${#pats[@]})) || pats=("${node_programs[@]}")
   for p in /proc/[0-9]*; do
     pid="${p#/proc/}"
     [[ $ancestors == *" $pid "* ]] && continue
     mapfile -d '' -t args 2>/dev/null <"$p/cmdline" || continue   # no fork per process
     cmd="${args[*]}"
     [[ $cmd == *"$work/"* ]] || continue
-    if (($#)); then
-      local exe="${cmd%% *}" n ok=
-      for n; do [[ ${exe##*/} == "$n" ]] && ok=1; done
-      [[ -n $ok ]] || continue
-    fi
-    echo "$pid"
+    local exe="${cmd%% *}" n ok=
+    for n in "${pats[@]}"; do [[ ${exe##*/} == $n ]] && ok=1; done
+    [[ -n $ok ]] && echo "$pid"
   done
   return 0
 }
