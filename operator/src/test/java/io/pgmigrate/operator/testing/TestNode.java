@@ -58,17 +58,23 @@ public final class TestNode implements AutoCloseable {
   /** Starts the node against this API server and waits until it is Ready. */
   public static TestNode start(KubeApi api) {
     try {
-      var work = Files.createTempDirectory("pgmigrate-node-");
+      // a fixed place in the build directory: a run killed before its teardown is cleaned up by
+      // the next one, and the node's logs stay there for a look after a failure
+      var work = Path.of(System.getProperty("pgmigrate.nodeDir", "target/test-node"))
+          .toAbsolutePath().normalize();
+      Files.createDirectories(work.resolve("logs"));
+      run(List.of("bash", scripts().resolve("node-down.sh").toString(), work.toString()),
+          work.resolve("logs/node-down-before.out"), null);
       var node = new TestNode(work);
       Runtime.getRuntime().addShutdownHook(node.shutdownHook);
       var command = new ArrayList<>(List.of("bash", scripts().resolve("node-up.sh").toString(),
           api.kubeconfig().toString(), work.toString()));
       var started = System.nanoTime();
-      int exit = run(command, work.resolve("node-up.out"), api.serviceAccountKey());
+      int exit = run(command, work.resolve("logs/node-up.out"), api.serviceAccountKey());
       if (exit != 0) {
         node.close();
         throw new IllegalStateException("node-up.sh failed (exit " + exit + "); its output: "
-            + tail(work.resolve("node-up.out")));
+            + tail(work.resolve("logs/node-up.out")));
       }
       log.info("test node {} Ready after {} s (work dir {})", IP,
           String.format("%.1f", (System.nanoTime() - started) / 1e9), work);
@@ -120,7 +126,7 @@ public final class TestNode implements AutoCloseable {
     closed = true;
     try {
       int exit = run(List.of("bash", scripts().resolve("node-down.sh").toString(),
-          work.toString()), Files.createTempFile("pgmigrate-node-down", ".out"), null);
+          work.toString()), work.resolve("logs/node-down.out"), null);
       if (exit != 0) {
         log.warn("node-down.sh {} exited {}", work, exit);
       }
