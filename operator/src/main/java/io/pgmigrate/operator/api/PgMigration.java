@@ -1,9 +1,12 @@
 package io.pgmigrate.operator.api;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.Kind;
 import io.fabric8.kubernetes.model.annotation.Plural;
@@ -18,11 +21,23 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Plural("pgmigrations")
 @Singular("pgmigration")
 @ShortNames("pgm")
+// not "all": `kubectl delete all --all` would then delete migrations, tearing down replication
+@Categories("pgmigrate")
+@JsonClassDescription(
+    "A migration of PostgreSQL databases from a source server to a target server: the operator"
+        + " checks both servers, copies roles, schema and data (pg_dump, or logical replication"
+        + " with a cutover) and reports progress in status. Conditions for GitOps tools: Ready"
+        + " (the migration is where its spec asks: done, a passed validateOnly dry run, or"
+        + " replicating with keepReplicating: true), Reconciling (working towards it), Stalled"
+        + " (failed).")
 @AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Method", jsonPath = ".status.method", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Databases", jsonPath = ".status.progress", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Lag", jsonPath = ".status.lag", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
+@AdditionalPrinterColumn(name = "Source", jsonPath = ".spec.source.host", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
+@AdditionalPrinterColumn(name = "Target", jsonPath = ".spec.target.host", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
+@AdditionalPrinterColumn(name = "Message", jsonPath = ".status.message", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
 @ValidationRule(
     value = "!has(oldSelf.status) || !has(oldSelf.status.phase)"
         + " || !(oldSelf.status.phase in ['Migrating', 'Syncing'])"
@@ -46,6 +61,22 @@ public class PgMigration extends CustomResource<PgMigrationSpec, PgMigrationStat
   public static final String VERSION = "v1alpha1";
   /** Annotation whose new value restarts a Failed migration from Validating. */
   public static final String RESTART_ANNOTATION = "pgmigrate.io/restart";
+
+  @Override
+  @JsonPropertyDescription(
+      "What to migrate: source and target servers (host, port, a Secret with the login,"
+          + " sslMode), the databases, the method (continuous or dump) and its settings.")
+  public PgMigrationSpec getSpec() {
+    return super.getSpec();
+  }
+
+  @Override
+  @JsonPropertyDescription(
+      "What the operator observed and did: phase, the pre-flight checks, per-database progress"
+          + " and conditions. Written only by the operator.")
+  public PgMigrationStatus getStatus() {
+    return super.getStatus();
+  }
 
   public String restartToken() {
     var annotations = getMetadata().getAnnotations();

@@ -2,6 +2,7 @@ package io.pgmigrate.operator.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,7 +11,10 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class PgMigrationStatus {
 
-  @JsonPropertyDescription("Validating, Migrating, Syncing, Ready or Failed.")
+  @JsonPropertyDescription(
+      "Validating (the pre-flight checks; a validateOnly dry run stays here), Migrating (the"
+          + " copy), Syncing (continuous: replicating, until keepReplicating: false cuts over),"
+          + " Ready (done) or Failed (see message and the Stalled condition).")
   private Phase phase;
 
   @JsonPropertyDescription("The method actually used (dump when continuous fell back).")
@@ -63,7 +67,15 @@ public class PgMigrationStatus {
   @JsonPropertyDescription("Per-database progress.")
   private List<DatabaseStatus> databases = new ArrayList<>();
 
-  @JsonPropertyDescription("Kubernetes-style conditions: Validated, Progressing, Ready.")
+  @JsonPropertyDescription(
+      "Kubernetes-style conditions. Ready: True when the migration reached what its spec asks"
+          + " (phase Ready; validateOnly with the checks passed; Syncing with keepReplicating:"
+          + " true), so `kubectl wait --for=condition=Ready` returns. Reconciling: True while"
+          + " the operator works towards Ready (Validating, Migrating, a cutover). Stalled:"
+          + " True when the migration failed, with the reason and message. Validated: the"
+          + " pre-flight checks' result. Also TargetPrepared, ReplicationObjectsRemoved"
+          + " (continuous) and ReconcileError (an unexpected error, while it lasts).")
+  @SchemaFrom(type = ConditionDescription[].class)
   private List<Condition> conditions = new ArrayList<>();
 
   public Phase getPhase() {

@@ -6,11 +6,26 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 
-/** Kubernetes-style conditions; lastTransitionTime moves only when status or reason changes. */
+/**
+ * Kubernetes-style conditions; lastTransitionTime moves only when status or reason changes.
+ *
+ * <p>Ready, Reconciling and Stalled are the ones GitOps tools read (kstatus, which Flux and
+ * {@code kubectl wait} users rely on, and the Argo CD health check in the chart): Ready is True
+ * once the migration reached what its spec asks for, Reconciling True while the operator works
+ * towards it, Stalled True when it failed. {@link Decider#summarize} sets all three.
+ */
 public final class Conditions {
 
   public static final String VALIDATED = "Validated";
+  /**
+   * True when the migration reached its goal: phase Ready; validateOnly with the checks passed;
+   * Syncing with keepReplicating: true (replicating is what was asked for). False otherwise.
+   */
   public static final String READY = "Ready";
+  /** True while the operator works towards Ready (Validating, Migrating, a cutover). */
+  public static final String RECONCILING = "Reconciling";
+  /** True when the migration failed (phase Failed), with the failure's reason and message. */
+  public static final String STALLED = "Stalled";
   public static final String TARGET_PREPARED = "TargetPrepared";
   /** continuous: False while a publication, slot or subscription of ours is still left. */
   public static final String REPLICATION_REMOVED = "ReplicationObjectsRemoved";

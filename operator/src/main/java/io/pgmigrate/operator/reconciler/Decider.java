@@ -69,7 +69,17 @@ public final class Decider {
         && !Objects.equals(s.getValidatedGeneration(), m.getMetadata().getGeneration());
   }
 
+  /**
+   * The next status of a pass before the method step runs, with Ready, Reconciling and Stalled
+   * already {@link #summarize summarized} (the reconciler summarizes again after the step).
+   */
   public static Decision decide(PgMigration m, ValidationReport report, Instant now) {
+    var decision = transitions(m, report, now);
+    summarize(m, decision.status(), now);
+    return decision;
+  }
+
+  private static Decision transitions(PgMigration m, ValidationReport report, Instant now) {
     var status = copy(m.getStatus());
     // this pass runs: an error of an earlier one is over (it sets the condition again if not)
     status.getConditions().removeIf(c -> Conditions.RECONCILE_ERROR.equals(c.getType()));
@@ -135,8 +145,7 @@ public final class Decider {
           + "; set validateOnly: false to start the migration";
       status.setCompletedAt(now.toString());
       status.setMessage(message);
-      Conditions.set(status.getConditions(), Conditions.READY, "False", "ValidateOnly", message,
-          generation, now);
+      // Ready (the dry run reached its goal): summarize
       events.add(new Event(false, "Validated", message));
       return;
     }
@@ -157,8 +166,8 @@ public final class Decider {
   static void caughtUp(PgMigrationStatus status, String message, Long generation, Instant now,
       List<Event> events) {
     enter(status, Phase.Syncing);
-    Conditions.set(status.getConditions(), Conditions.READY, "False", "Syncing",
-        message + "; set keepReplicating: false to cut over", generation, now);
+    // Ready while replicating is what was asked for, else Reconciling towards the cutover:
+    // summarize, which knows keepReplicating
     events.add(new Event(false, "Syncing", message));
   }
 
@@ -182,6 +191,83 @@ public final class Decider {
     Conditions.set(status.getConditions(), Conditions.READY, "False", reason, message,
         generation, now);
     events.add(new Event(true, reason, message));
+  }
+
+  // ---- the conditions GitOps tools read ----
+
+  /**
+   * Sets Ready, Reconciling and Stalled from the phase, the spec and the rest of status, and
+   * their observedGeneration to the resource's generation. What each means is in {@link
+   * Conditions}; in short, Ready is True once the migration is where its spec asks it to be:
+   *
+   * <ul>
+   *   <li>Ready: the data is on the target (Ready True, reason Migrated);
+   *   <li>Validating with validateOnly, the checks of this generation passed: the dry run's
+   *       goal (Ready True, reason ValidateOnly);
+   *   <li>Syncing with keepReplicating: true, no cutover begun: replication is the steady state
+   *       the spec asks for (Ready True, reason Replicating) until keepReplicating: false;
+   *   <li>Syncing while cutting over, Validating, Migrating: Reconciling True, Ready False,
+   *       both with the phase's reason (CuttingOver, Validating, Migrating);
+   *   <li>Failed: Stalled True with the failure's reason and message, Ready False likewise.
+   * </ul>
+   *
+   * Called last in every pass, after the method step, so the three never describe an older
+   * state than the phase does. Pure.
+   */
+  public static void summarize(PgMigration m, PgMigrationStatus status, Instant now) {
+    var phase = status.getPhase();
+    if (phase == null) {
+      return;
+    }
+    var generation = m.getMetadata().getGeneration();
+    var conditions = status.getConditions();
+    var message = status.getMessage() == null ? "" : status.getMessage();
+    if (phase == Phase.Failed) {
+      // fail() put the reason in Ready; an older operator's status may lack Stalled
+      var ready = Conditions.get(conditions, Conditions.READY);
+      var failed = ready != null && "False".equals(ready.getStatus());
+      var reason = failed ? ready.getReason() : "Failed";
+      var why = failed && ready.getMessage() != null ? ready.getMessage() : message;
+      Conditions.set(conditions, Conditions.READY, "False", reason, why, generation, now);
+      Conditions.set(conditions, Conditions.RECONCILING, "False", reason,
+          "stopped: change the spec or set a new " + PgMigration.RESTART_ANNOTATION
+              + " value to start over", generation, now);
+      Conditions.set(conditions, Conditions.STALLED, "True", reason, why, generation, now);
+      return;
+    }
+    String goal = null;
+    String working = phase.name();
+    if (phase == Phase.Ready) {
+      goal = "Migrated";
+    } else if (phase == Phase.Validating && m.getSpec().isValidateOnly()
+        && Objects.equals(status.getValidatedGeneration(), generation)
+        && isTrue(conditions, Conditions.VALIDATED)) {
+      goal = "ValidateOnly";
+    } else if (phase == Phase.Syncing) {
+      if (m.getSpec().isKeepReplicating() && !cutoverBegun(status)) {
+        goal = "Replicating";
+      } else {
+        working = "CuttingOver";
+      }
+    }
+    var reason = goal != null ? goal : working;
+    Conditions.set(conditions, Conditions.READY, goal != null ? "True" : "False", reason, message,
+        generation, now);
+    Conditions.set(conditions, Conditions.RECONCILING, goal != null ? "False" : "True", reason,
+        goal != null ? "nothing to do until the spec changes" : message, generation, now);
+    Conditions.set(conditions, Conditions.STALLED, "False", reason, "not failed", generation,
+        now);
+  }
+
+  /** A database got its cutover position: the cutover goes on even if keepReplicating flips. */
+  private static boolean cutoverBegun(PgMigrationStatus status) {
+    return status.getDatabases().stream().anyMatch(d -> d.getCutoverLsn() != null);
+  }
+
+  private static boolean isTrue(List<io.fabric8.kubernetes.api.model.Condition> conditions,
+      String type) {
+    var c = Conditions.get(conditions, type);
+    return c != null && "True".equals(c.getStatus());
   }
 
   /** "2 checks failed: a (why), b (why)". */

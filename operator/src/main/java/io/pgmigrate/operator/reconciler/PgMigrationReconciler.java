@@ -133,6 +133,8 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
       // a slot left on the source fills its disk: keep trying, without blocking a thread
       requeue = replication.retryCleanup(resource, status, now, new ArrayList<>());
     }
+    // the step may have moved the phase or begun the cutover: Ready/Reconciling/Stalled follow
+    Decider.summarize(resource, status, now);
     if (!status.equals(resource.getStatus())) {
       PrimaryUpdateAndCacheUtils.ssaPatchStatusAndCacheResource(resource,
           statusOnly(resource, status), context);

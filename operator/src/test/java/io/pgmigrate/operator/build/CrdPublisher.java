@@ -1,5 +1,6 @@
 package io.pgmigrate.operator.build;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
@@ -15,7 +16,10 @@ import java.util.List;
 /**
  * Build step (process-test-classes): takes the CRD that fabric8's crd-generator made from the
  * Java classes, puts the printer columns in the order they are declared on {@link PgMigration}
- * (the generator sorts them by JSON path, which would show AGE first), and writes it to the
+ * (the generator sorts them by JSON path, which would show AGE first), gives the schema the
+ * kind's description from {@link PgMigration}'s {@code @JsonClassDescription} (the generator
+ * describes properties, not the root, which {@code kubectl explain pgmigration} shows), and
+ * writes it to the
  * generated classes, {@code crds/} and the Helm chart's {@code crds/}.
  */
 public final class CrdPublisher {
@@ -48,7 +52,7 @@ public final class CrdPublisher {
         repoRoot.resolve("helm/pgmigrate-operator/crds").resolve(FILE));
   }
 
-  /** The generator's CRD with the printer columns in declaration order. */
+  /** The generator's CRD with the printer columns in declaration order and the kind described. */
   public static String render(String generatorOutput) {
     var serialization = new KubernetesSerialization();
     var crd = serialization.unmarshal(generatorOutput, CustomResourceDefinition.class);
@@ -56,7 +60,11 @@ public final class CrdPublisher {
         Arrays.stream(PgMigration.class.getAnnotationsByType(AdditionalPrinterColumn.class))
             .map(AdditionalPrinterColumn::name)
             .toList();
+    var description = PgMigration.class.getAnnotation(JsonClassDescription.class);
     for (var version : crd.getSpec().getVersions()) {
+      if (description != null) {
+        version.getSchema().getOpenAPIV3Schema().setDescription(description.value());
+      }
       version
           .getAdditionalPrinterColumns()
           .sort(

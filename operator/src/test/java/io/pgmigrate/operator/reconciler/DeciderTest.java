@@ -153,6 +153,7 @@ class DeciderTest {
     assertThat(d.status().getCompletedAt()).isEqualTo(T0.toString());
     assertThat(Conditions.get(d.status().getConditions(), Conditions.READY).getReason())
         .isEqualTo("ValidateOnly");
+    assertGitOps(d.status(), "True", "False", "False");
     m = apply(m, d);
     assertThat(Decider.needsValidation(m)).isFalse();
 
@@ -200,8 +201,9 @@ class DeciderTest {
     var events = new java.util.ArrayList<Decision.Event>();
     Decider.caughtUp(status, "1/1 database(s) replicating, lag 0 bytes", 3L, T0, events);
     assertThat(status.getPhase()).isEqualTo(Phase.Syncing);
+    Decider.summarize(migration(3), status, T0);
     assertThat(Conditions.get(status.getConditions(), Conditions.READY).getReason())
-        .isEqualTo("Syncing");
+        .isEqualTo("Replicating");
     Decider.succeed(status, "cut over", 3L, T1, events);
     assertThat(status.getPhase()).isEqualTo(Phase.Ready);
     assertThat(status.getCompletedAt()).isEqualTo(T1.toString());
@@ -226,5 +228,119 @@ class DeciderTest {
         "UnexpectedError", "boom", 1L, T0);
     var next = Decider.decide(m, null, T1).status();
     assertThat(Conditions.get(next.getConditions(), Conditions.RECONCILE_ERROR)).isNull();
+  }
+
+  // ---- Ready, Reconciling, Stalled: what kstatus (Flux) and the Argo CD health check read ----
+
+  /** Asserts the three conditions' statuses, each of this generation. */
+  static void assertGitOps(io.pgmigrate.operator.api.PgMigrationStatus status, String ready,
+      String reconciling, String stalled) {
+    var types = List.of(Conditions.READY, Conditions.RECONCILING, Conditions.STALLED);
+    var expected = List.of(ready, reconciling, stalled);
+    for (int i = 0; i < types.size(); i++) {
+      var c = Conditions.get(status.getConditions(), types.get(i));
+      assertThat(c).as(types.get(i) + " in " + status.getConditions()).isNotNull();
+      assertThat(c.getStatus()).as(types.get(i) + ": " + c).isEqualTo(expected.get(i));
+      assertThat(c.getObservedGeneration()).as(types.get(i)).isEqualTo(status.getObservedGeneration());
+    }
+  }
+
+  @Test
+  void validatingAndMigratingAreReconcilingAndNotReady() {
+    var m = apply(migration(1), Decider.decide(migration(1), null, T0));
+    assertGitOps(m.getStatus(), "False", "True", "False");
+    assertThat(Conditions.get(m.getStatus().getConditions(), Conditions.RECONCILING).getReason())
+        .isEqualTo("Validating");
+    var d = Decider.decide(m, passing(), T1);
+    assertGitOps(d.status(), "False", "True", "False");
+    var reconciling = Conditions.get(d.status().getConditions(), Conditions.RECONCILING);
+    assertThat(reconciling.getReason()).isEqualTo("Migrating");
+    assertThat(reconciling.getMessage()).isEqualTo(d.status().getMessage());
+  }
+
+  @Test
+  void aFailedMigrationIsStalledWithTheFailuresReasonAndMessage() {
+    var m = apply(migration(1), Decider.decide(migration(1), null, T0));
+    var status = Decider.decide(m, failing(), T1).status();
+    assertGitOps(status, "False", "False", "True");
+    var stalled = Conditions.get(status.getConditions(), Conditions.STALLED);
+    assertThat(stalled.getReason()).isEqualTo("ValidationFailed");
+    assertThat(stalled.getMessage()).contains("source.walLevel").isEqualTo(status.getMessage());
+    assertThat(stalled.getLastTransitionTime()).isEqualTo(T1.toString());
+
+    // a restart: no longer stalled, working again
+    m = apply(m, Decider.decide(m, failing(), T1));
+    m.getMetadata().setGeneration(2L);
+    var restarted = Decider.decide(m, null, T1).status();
+    assertGitOps(restarted, "False", "True", "False");
+    assertThat(restarted.getObservedGeneration()).isEqualTo(2L);
+  }
+
+  @Test
+  void aFailedStatusOfAnOlderOperatorGetsStalledFromItsReadyCondition() {
+    var status = new io.pgmigrate.operator.api.PgMigrationStatus();
+    status.setPhase(Phase.Failed);
+    status.setObservedGeneration(4L);
+    Conditions.set(status.getConditions(), Conditions.READY, "False", "ApplyFailed", "why", 4L,
+        T0);
+    var m = migration(4);
+    m.setStatus(status);
+    var next = Decider.decide(m, null, T1).status();
+    assertGitOps(next, "False", "False", "True");
+    assertThat(Conditions.get(next.getConditions(), Conditions.STALLED).getReason())
+        .isEqualTo("ApplyFailed");
+  }
+
+  @Test
+  void syncingIsReadyWhileKeepReplicatingAndReconcilingOnceTheCutoverIsAskedFor() {
+    var m = migration(1);
+    var status = new io.pgmigrate.operator.api.PgMigrationStatus();
+    status.setPhase(Phase.Migrating);
+    status.setObservedGeneration(1L);
+    status.getDatabases().add(
+        new io.pgmigrate.operator.api.DatabaseStatus("app", DatabasePhase.Replicating));
+    Decider.caughtUp(status, "1/1 database(s) replicating", 1L, T0, new java.util.ArrayList<>());
+    Decider.summarize(m, status, T0);
+    assertGitOps(status, "True", "False", "False");
+    assertThat(Conditions.get(status.getConditions(), Conditions.READY).getReason())
+        .isEqualTo("Replicating");
+
+    // keepReplicating: false, a new generation: the cutover is work towards the new goal
+    m.getMetadata().setGeneration(2L);
+    m.getSpec().setKeepReplicating(false);
+    status.setObservedGeneration(2L);
+    Decider.summarize(m, status, T1);
+    assertGitOps(status, "False", "True", "False");
+    assertThat(Conditions.get(status.getConditions(), Conditions.RECONCILING).getReason())
+        .isEqualTo("CuttingOver");
+
+    // once a database has its cutover position, keepReplicating: true cannot stop it
+    status.getDatabases().get(0).setCutoverLsn("0/16B3748");
+    m.getSpec().setKeepReplicating(true);
+    Decider.summarize(m, status, T1);
+    assertGitOps(status, "False", "True", "False");
+
+    Decider.succeed(status, "cut over", 2L, T1, new java.util.ArrayList<>());
+    Decider.summarize(m, status, T1);
+    assertGitOps(status, "True", "False", "False");
+    assertThat(Conditions.get(status.getConditions(), Conditions.READY).getReason())
+        .isEqualTo("Migrated");
+  }
+
+  @Test
+  void validateOnlyIsReadyOnlyForTheGenerationItValidated() {
+    var m = migration(1);
+    m.getSpec().setValidateOnly(true);
+    m = apply(m, Decider.decide(m, null, T0));
+    m = apply(m, Decider.decide(m, passing(), T0));
+    assertGitOps(m.getStatus(), "True", "False", "False");
+    // a failed check is Failed (Stalled), never a Ready dry run
+    var failed = migration(1);
+    failed.getSpec().setValidateOnly(true);
+    failed = apply(failed, Decider.decide(failed, null, T0));
+    assertGitOps(Decider.decide(failed, failing(), T0).status(), "False", "False", "True");
+    // a new generation is validated again: not Ready until then
+    m.getMetadata().setGeneration(2L);
+    assertGitOps(Decider.decide(m, null, T1).status(), "False", "True", "False");
   }
 }
