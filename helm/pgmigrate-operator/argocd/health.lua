@@ -4,10 +4,14 @@
 --   Stalled True                          -> Degraded (the migration failed; reason: message)
 --   Ready True                            -> Healthy  (Ready; validateOnly checks passed;
 --                                                      Syncing with keepReplicating: true)
---   otherwise, and while the operator has -> Progressing (Validating, Migrating, a cutover)
---   not yet seen the latest generation
+--   otherwise, while the operator has not -> Progressing (Validating, Migrating, a cutover,
+--   yet seen the latest generation                       a deletion)
 local hs = {status = "Progressing", message = "waiting for the operator to report status"}
 if obj.status == nil then
+  return hs
+end
+if obj.metadata.deletionTimestamp ~= nil then
+  hs.message = "being deleted: the operator removes its replication objects first"
   return hs
 end
 local st = obj.status
