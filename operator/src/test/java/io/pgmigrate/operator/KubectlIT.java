@@ -38,5 +38,47 @@ class KubectlIT {
 
     var shortName = Kubectl.run(env.api(), null, "get", "pgm", "shop", "-n", env.namespace());
     assertThat(shortName.output()).contains("Migrating");
+
+    // -o wide adds where from, where to, and the message
+    var wide = Kubectl.run(env.api(), null, "get", "pgmigrations", "-o", "wide", "-n",
+        env.namespace());
+    assertThat(wide.exitCode()).as(wide.output()).isZero();
+    var wideLines = wide.output().strip().lines().toList();
+    assertThat(wideLines.get(0).split("\\s+")).containsExactly("NAME", "PHASE", "METHOD",
+        "DATABASES", "LAG", "AGE", "SOURCE", "TARGET", "MESSAGE");
+    var wideRow = wideLines.stream().filter(l -> l.startsWith("shop ")).findFirst().orElseThrow();
+    var host = m.getSpec().getSource().getHost();
+    assertThat(wideRow).matches(".*\\s" + java.util.regex.Pattern.quote(host) + "\\s+"
+        + java.util.regex.Pattern.quote(m.getSpec().getTarget().getHost()) + "\\s.*");
+    var message = OperatorValidationIT.get(env, "shop").getStatus().getMessage();
+    assertThat(wideRow).contains(message.substring(0, Math.min(40, message.length())));
+
+    // the category: `kubectl get pgmigrate` lists them, `kubectl get all` does not
+    var category = Kubectl.run(env.api(), null, "get", "pgmigrate", "-n", env.namespace());
+    assertThat(category.exitCode()).as(category.output()).isZero();
+    assertThat(category.output()).containsPattern("(?m)^shop\\s+Migrating\\s");
+    var all = Kubectl.run(env.api(), null, "get", "all", "-n", env.namespace());
+    assertThat(all.output()).doesNotContain("pgmigration");
+
+    // kubectl wait: a migration that has not reached its goal times out, as it should
+    var notYet = Kubectl.run(env.api(), null, "wait", "--for=condition=Ready", "pgmigration/shop",
+        "--timeout=1s", "-n", env.namespace());
+    assertThat(notYet.exitCode()).as(notYet.output()).isNotZero();
+  }
+
+  @Test
+  void explainDescribesTheKindItsSpecStatusAndConditions(OperatorExtension.Env env) {
+    var kind = Kubectl.run(env.api(), null, "explain", "pgmigration");
+    assertThat(kind.exitCode()).as(kind.output()).isZero();
+    assertThat(kind.output()).contains("A migration of PostgreSQL databases from a source server")
+        .contains("What to migrate").contains("What the operator observed and did");
+    var conditions = Kubectl.run(env.api(), null, "explain", "pgmigration.status.conditions");
+    assertThat(conditions.output()).contains("Reconciling: True while")
+        .contains("Stalled: True when the migration failed")
+        .contains("kubectl wait --for=condition=Ready");
+    var reason = Kubectl.run(env.api(), null, "explain", "pgmigration.status.conditions.reason");
+    assertThat(reason.output()).contains("Why, as a CamelCase constant");
+    var phase = Kubectl.run(env.api(), null, "explain", "pgm.status.phase");
+    assertThat(phase.output()).contains("Syncing (continuous: replicating");
   }
 }
