@@ -143,11 +143,7 @@ public final class OperatorExtension
       api.client().serviceAccounts().inNamespace(namespace).withName("default")
           .waitUntilCondition(java.util.Objects::nonNull, 60, java.util.concurrent.TimeUnit.SECONDS);
     } else {
-      // what the controller manager would do: the namespace's default ServiceAccount, which
-      // the ServiceAccount admission plugin wants before it admits Pods
-      api.client().serviceAccounts().inNamespace(namespace).resource(
-          new io.fabric8.kubernetes.api.model.ServiceAccountBuilder().withNewMetadata()
-              .withName("default").endMetadata().build()).create();
+      // (it makes the namespace's default ServiceAccount, as the controller manager would)
       kubelet = new TestKubelet(api.client(), namespace).start();
     }
     var env = new Env(api, namespace, kubelet);
