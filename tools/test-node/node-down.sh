@@ -95,7 +95,13 @@ done
 # 5. network: bridge (its veths went with the Pods' namespaces), node address, iptables chains
 ip link show "$BRIDGE" >/dev/null 2>&1 && ip link del "$BRIDGE"
 has_node_ip && ip addr del "$NODE_IP/32" dev lo
-if command -v iptables-save >/dev/null; then
+# node-up.sh's DNAT for the `kubernetes` Service
+if iptables -t nat -S "$SERVICE_CHAIN" >/dev/null 2>&1; then
+  while iptables -t nat -D PREROUTING -j "$SERVICE_CHAIN" 2>/dev/null; do :; done
+  iptables -t nat -F "$SERVICE_CHAIN" && iptables -t nat -X "$SERVICE_CHAIN"
+fi
+# (kubelet's chains are machine-wide: while another test node runs they stay)
+if command -v iptables-save >/dev/null && ! other_node_up; then
   for table in filter nat mangle; do
     iptables-save -t "$table" 2>/dev/null | grep -oE '^:(CNI|KUBE)-[A-Za-z0-9_-]+' | cut -c2- | while read -r chain; do
       [[ -f $work/iptables-chains.before ]] && grep -qx ":$chain" "$work/iptables-chains.before" && continue
@@ -128,7 +134,9 @@ rmdir /var/log/containers /run/containerd/s /run/containerd 2>/dev/null
 
 log "network and logs cleaned at $((SECONDS - t0)) s"
 # 7. kernel settings
-if [[ -s $work/sysctls.saved ]]; then
+# (not while another test node runs: it needs them, ip_forward above all; the last one down
+# puts them back)
+if [[ -s $work/sysctls.saved ]] && ! other_node_up; then
   while IFS='=' read -r key value; do
     [[ $(sysctl -n "$key") == "$value" ]] || sysctl -q -w "$key=$value" >/dev/null
   done <"$work/sysctls.saved"

@@ -9,7 +9,8 @@
 #   PGMIGRATE_NODE_IMAGES    which images to import, names as images.sh prints (default: all)
 #   PGMIGRATE_CONTAINERD_STORE  containerd's image store, kept between nodes (default
 #                            /var/cache/pgmigrate-tests/containerd)
-#   PGMIGRATE_NODE_IP, PGMIGRATE_POD_CIDR, PGMIGRATE_NODE_NAME, KUBE_BIN_DIR: see lib.sh
+#   PGMIGRATE_NODE_IP, PGMIGRATE_POD_CIDR, PGMIGRATE_NODE_NAME, PGMIGRATE_BRIDGE,
+#   PGMIGRATE_CGROUP_ROOT, KUBE_BIN_DIR: see lib.sh (a second node on one machine)
 # Stop with node-down.sh WORK_DIR (also after a failure or crash). Needs root.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -17,7 +18,7 @@ source "$(dirname "$0")/lib.sh"
 mkdir -p "$2"
 work="$(realpath "$2")"
 start=$SECONDS
-store="${PGMIGRATE_CONTAINERD_STORE:-/var/cache/pgmigrate-tests/containerd}"
+store="$CONTAINERD_STORE"
 [[ -e $work/node.env ]] && { echo "a node seems up in $work: run node-down.sh $work first" >&2; exit 1; }
 if ip link show "$BRIDGE" >/dev/null 2>&1 || [[ -n "$(cgroup_dirs)" ]]; then
   echo "another test node is up, or left over from a crash: run node-down.sh on its work dir" >&2
@@ -43,6 +44,10 @@ cat >"$work/node.env" <<ENV
 NODE_IP=$NODE_IP
 POD_CIDR=$POD_CIDR
 NODE_NAME=$NODE_NAME
+BRIDGE=$BRIDGE
+CNI_NETWORK=$CNI_NETWORK
+CGROUP_ROOT=$CGROUP_ROOT
+SERVICE_CHAIN=$SERVICE_CHAIN
 ENV
 # kernel settings to put back on node-down (only when not saved already: a second up after a
 # crash must not save the node's values)
@@ -70,6 +75,16 @@ cat >"$work/cni/net.d/10-$CNI_NETWORK.conflist" <<JSON
   ]
 }
 JSON
+
+# the `kubernetes` Service without kube-proxy: Pods that use in-cluster configuration connect to
+# its ClusterIP, 10.0.0.1:443; send them to the API server's port on the node IP (the API
+# server must listen there, and its certificate name 10.0.0.1: test-apiserver.sh does both)
+api_port="$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}' | sed -E 's#.*:([0-9]+)/?$#\1#')"
+cluster_ip="$(kubectl get service kubernetes -n default -o jsonpath='{.spec.clusterIP}')"
+iptables -t nat -N "$SERVICE_CHAIN"
+iptables -t nat -A "$SERVICE_CHAIN" -s "$POD_CIDR" -d "$cluster_ip" -p tcp --dport 443 \
+  -j DNAT --to-destination "$NODE_IP:$api_port"
+iptables -t nat -I PREROUTING -j "$SERVICE_CHAIN"
 
 # cgroups: kubelet puts every Pod below $CGROUP_ROOT, which must exist
 for h in /sys/fs/cgroup/*/; do

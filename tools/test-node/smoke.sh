@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end proof of the test node: builds what is missing (packages, kube binaries, images),
-# starts an API server like kube-api-test's, brings the node up, runs real Pods, brings it all
+# starts the test API server (test-apiserver.sh), brings the node up, runs real Pods, brings it all
 # down and checks that nothing is left. Prints the time of each step. Needs root.
 #   smoke.sh [WORK_DIR]    (default: a new temp dir, removed at the end)
 set -euo pipefail
@@ -39,7 +39,7 @@ before="$(snapshot)"
 
 s=$SECONDS; kubeconfig="$("$here/test-apiserver.sh" up "$api")"; t "etcd + kube-apiserver up" $((SECONDS - s))
 export KUBECONFIG="$kubeconfig"
-export PGMIGRATE_SA_KEY="$api/certs/apiserver.key"   # as kube-api-test's: <dir>/apiserver.key
+export PGMIGRATE_SA_KEY="$api/certs/sa.key"   # the API server's service-account signing key
 s=$SECONDS; "$here/node-up.sh" "$kubeconfig" "$node"; t "node-up.sh (to node Ready)" $((SECONDS - s))
 
 ns=smoke

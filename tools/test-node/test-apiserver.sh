@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# An etcd + kube-apiserver configured as fabric8 kube-api-test starts them (same binaries, same
-# kind of certificates and flags: RBAC, a self-signed client certificate in system:masters that
-# is also the client CA, the server key as service-account key, ServiceAccount admission off),
-# for smoke.sh and for trying the node by hand without the Java tests.
-#   test-apiserver.sh up DIR    prints the admin kubeconfig's path (DIR/kubeconfig)
+# The test API server: etcd + kube-apiserver (the binaries of tools/kube-binaries/build.sh),
+# configured so that a Pod on the test node can use it as a cluster's own: a CA the kubeconfig
+# trusts, a serving certificate for 127.0.0.1, the node IP and the `kubernetes` Service's
+# ClusterIP 10.0.0.1, the default admission plugins (ServiceAccount: Pods get tokens;
+# PodSecurity), a service-account key pair and issuer, RBAC, listening on all addresses. The
+# Java tests (KubeApi) and smoke.sh start it with this script.
+#   test-apiserver.sh up DIR    prints the admin kubeconfig's path (DIR/kubeconfig); the
+#                               service-account signing key is DIR/certs/sa.key
+# PGMIGRATE_NODE_IP: the node address the certificate names (lib.sh; default 10.77.0.1)
 #   test-apiserver.sh down DIR
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -26,34 +30,55 @@ down)
 up)
   mkdir -p "$dir/certs"
   c="$dir/certs"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=example.org" \
-    -addext "subjectAltName=IP:127.0.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster,DNS:kubernetes.default.svc.cluster.local" \
-    -keyout "$c/apiserver.key" -out "$c/apiserver.crt" 2>/dev/null
-  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/O=system:masters/CN=kubeapitest" \
-    -keyout "$c/client.key" -out "$c/client.crt" 2>/dev/null
+  # a CA that the kubeconfig trusts (and that the controller manager publishes to every
+  # namespace as kube-root-ca.crt, for Pods); the serving certificate it signs names every
+  # address a client uses: 127.0.0.1 (the tests), the node IP and the `kubernetes` Service's
+  # ClusterIP 10.0.0.1 (Pods, through node-up.sh's stand-in for kube-proxy)
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=pgmigrate-test-ca" \
+    -keyout "$c/ca.key" -out "$c/ca.crt" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" -keyout "$c/apiserver.key" \
+    -out "$c/apiserver.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,IP:%s,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\nextendedKeyUsage=serverAuth\n' \
+    "$NODE_IP" >"$c/apiserver.ext"
+  openssl x509 -req -in "$c/apiserver.csr" -CA "$c/ca.crt" -CAkey "$c/ca.key" -CAcreateserial \
+    -days 2 -extfile "$c/apiserver.ext" -out "$c/apiserver.crt" 2>/dev/null
+  # the admin: system:masters, signed by the same CA (the API server's client CA)
+  openssl req -newkey rsa:2048 -nodes -subj "/O=system:masters/CN=pgmigrate-test-admin" \
+    -keyout "$c/client.key" -out "$c/client.csr" 2>/dev/null
+  printf 'extendedKeyUsage=clientAuth\n' >"$c/client.ext"
+  openssl x509 -req -in "$c/client.csr" -CA "$c/ca.crt" -CAkey "$c/ca.key" -CAcreateserial \
+    -days 2 -extfile "$c/client.ext" -out "$c/client.crt" 2>/dev/null
+  # ServiceAccount tokens are signed with a key of their own
+  openssl genrsa -out "$c/sa.key" 2048 2>/dev/null
+  openssl rsa -in "$c/sa.key" -pubout -out "$c/sa.pub" 2>/dev/null
   etcd_port="$(free_port)" peer_port="$(free_port)" api_port="$(free_port)"
   setsid "$KUBE_BIN_DIR/etcd" --data-dir "$dir/etcd-data" --listen-client-urls "http://127.0.0.1:$etcd_port" \
     --advertise-client-urls "http://127.0.0.1:$etcd_port" --listen-peer-urls "http://127.0.0.1:$peer_port" \
     --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" --initial-cluster "default=http://127.0.0.1:$peer_port" \
     >"$dir/etcd.log" 2>&1 </dev/null &
   echo $! >"$dir/etcd.pid"
+  # all addresses: Pods reach it on the node IP (added to lo only by node-up.sh, later); the
+  # `kubernetes` Endpoints name the node IP. Admission plugins: the defaults, ServiceAccount
+  # included (Pods get tokens), PodSecurity (namespaces' enforce labels).
   setsid "$KUBE_BIN_DIR/kube-apiserver" --cert-dir "$c" --tls-cert-file "$c/apiserver.crt" \
-    --tls-private-key-file "$c/apiserver.key" --secure-port "$api_port" --bind-address 127.0.0.1 \
+    --tls-private-key-file "$c/apiserver.key" --secure-port "$api_port" --bind-address 0.0.0.0 \
+    --advertise-address "$NODE_IP" \
     --etcd-servers "http://127.0.0.1:$etcd_port" --authorization-mode RBAC \
-    --service-account-issuer https://localhost --service-account-signing-key-file "$c/apiserver.key" \
-    --service-account-key-file "$c/apiserver.key" --disable-admission-plugins ServiceAccount \
-    --client-ca-file "$c/client.crt" --service-cluster-ip-range 10.0.0.0/24 --allow-privileged \
+    --service-account-issuer https://kubernetes.default.svc.cluster.local \
+    --service-account-signing-key-file "$c/sa.key" --service-account-key-file "$c/sa.pub" \
+    --client-ca-file "$c/ca.crt" --service-cluster-ip-range 10.0.0.0/24 --allow-privileged \
     >"$dir/kube-apiserver.log" 2>&1 </dev/null &
   echo $! >"$dir/kube-apiserver.pid"
+  b64() { base64 -w0 "$1"; }
   cat >"$dir/kubeconfig" <<YAML
 apiVersion: v1
 kind: Config
 clusters:
 - name: test
-  cluster: {server: "https://127.0.0.1:$api_port", certificate-authority: "$c/apiserver.crt"}
+  cluster: {server: "https://127.0.0.1:$api_port", certificate-authority-data: "$(b64 "$c/ca.crt")"}
 users:
 - name: admin
-  user: {client-certificate: "$c/client.crt", client-key: "$c/client.key"}
+  user: {client-certificate-data: "$(b64 "$c/client.crt")", client-key-data: "$(b64 "$c/client.key")"}
 contexts:
 - name: test
   context: {cluster: test, user: admin, namespace: default}

@@ -15,14 +15,14 @@ import java.time.Duration;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.testcontainers.DockerClientFactory;
-import org.testcontainers.images.builder.ImageFromDockerfile;
 import org.testcontainers.k3s.K3sContainer;
 import org.testcontainers.utility.DockerImageName;
 import org.testcontainers.utility.MountableFile;
 
 /**
- * The whole product on a real cluster: K3s in a container, the operator image built from the
- * Dockerfile and installed with the Helm chart, two PostgreSQL Pods, and a dump migration
+ * The whole product on a real cluster: K3s in a container, the operator image the build makes
+ * (Jib, {@code target/jib-image.tar}, as for {@link ChartOnRealNodeE2E}) installed with the Helm
+ * chart, two PostgreSQL Pods, and a dump migration
  * between them to Ready. Needs a Docker engine; where there is none it is skipped and says so.
  */
 class OperatorOnK3sE2E {
@@ -65,16 +65,12 @@ class OperatorOnK3sE2E {
       System.out.println("OperatorOnK3sE2E " + reason);
     }
     Assumptions.assumeTrue(docker, reason);
-    var image = new ImageFromDockerfile("pgmigrate-operator", false)
-        .withFileFromPath(".", ROOT).get();
+    var image = ChartOnRealNodeE2E.IMAGE;
     try (var k3s = new K3sContainer(DockerImageName.parse("rancher/k3s:v1.31.4-k3s1"))) {
       k3s.start();
       // hand the locally built image to K3s's containerd
-      var tar = Files.createTempFile("operator-image", ".tar");
-      try (var in = DockerClientFactory.instance().client().saveImageCmd(image).exec()) {
-        Files.copy(in, tar, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      }
-      k3s.copyFileToContainer(MountableFile.forHostPath(tar), "/tmp/operator.tar");
+      k3s.copyFileToContainer(MountableFile.forHostPath(ChartOnRealNodeE2E.IMAGE_TAR),
+          "/tmp/operator.tar");
       k3s.execInContainer("ctr", "-n", "k8s.io", "images", "import", "/tmp/operator.tar");
 
       var kubeconfig = Files.createTempFile("k3s", ".yaml");
@@ -86,8 +82,8 @@ class OperatorOnK3sE2E {
         new Helm(ROOT.resolve("helm/pgmigrate-operator")).install()
             .withName("pgmigrate").withNamespace("pgmigrate-system")
             .withKubeConfig(kubeconfig)
-            .set("image.repository", image.split(":")[0])
-            .set("image.tag", image.split(":")[1])
+            .set("image.repository", image.substring(0, image.lastIndexOf(':')))
+            .set("image.tag", image.substring(image.lastIndexOf(':') + 1))
             .set("image.pullPolicy", "Never")
             .waitReady()
             .call();

@@ -1,7 +1,5 @@
 package io.pgmigrate.operator.testing;
 
-import io.fabric8.kubeapitest.KubeAPIServer;
-import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -13,19 +11,25 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real kube-apiserver with etcd, run by fabric8's kube-api-test from the binaries that
- * tools/kube-binaries/build.sh builds (never downloaded), with the operator's CRD installed.
+ * A real kube-apiserver with etcd, started by {@code tools/test-node/test-apiserver.sh} from the
+ * binaries that tools/kube-binaries/build.sh builds (never downloaded), with the operator's CRD
+ * installed. Configured as a cluster's own, so that a Pod on the {@link TestNode} can use it
+ * with in-cluster configuration: ServiceAccount tokens, a CA the kubeconfig trusts, a serving
+ * certificate for 127.0.0.1, the node IP and the {@code kubernetes} Service's ClusterIP.
  */
 public final class KubeApi implements AutoCloseable {
 
-  private final KubeAPIServer server;
-  private final KubernetesClient client;
-  private final Path kubeconfig;
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(KubeApi.class);
 
-  private KubeApi(KubeAPIServer server, KubernetesClient client, Path kubeconfig) {
-    this.server = server;
+  private final Path dir;
+  private final KubernetesClient client;
+  private final Thread shutdownHook;
+  private boolean stopped;
+
+  private KubeApi(Path dir, KubernetesClient client) {
+    this.dir = dir;
     this.client = client;
-    this.kubeconfig = kubeconfig;
+    this.shutdownHook = new Thread(this::stop, "test-apiserver-down");
   }
 
   /** The directory holding k8s/&lt;version&gt;-linux-amd64/{etcd,kube-apiserver,kubectl}. */
@@ -42,26 +46,53 @@ public final class KubeApi implements AutoCloseable {
       throw new IllegalStateException(
           "no kube-apiserver binaries under " + root + "/k8s: run tools/kube-binaries/build.sh");
     }
-    var server =
-        new KubeAPIServer(
-            KubeAPIServerConfigBuilder.anAPIServerConfig()
-                .withTestDir(root.toString())
-                .withOfflineMode(true)
-                .withUpdateKubeConfig(false)
-                .withStartupTimeout(120_000)
-                .build());
-    server.start();
     try {
-      var yaml = server.getKubeConfigYaml();
-      var kubeconfig = Files.createTempFile("pgmigrate-kubeconfig", ".yaml");
-      Files.writeString(kubeconfig, yaml);
+      var dir = Files.createTempDirectory("pgmigrate-apiserver-");
+      var started = System.nanoTime();
+      var out = script(dir, "up");
+      if (out.exitCode() != 0) {
+        script(dir, "down");
+        throw new IllegalStateException("test-apiserver.sh up failed: " + out.output()
+            + tail(dir.resolve("kube-apiserver.log")));
+      }
+      var yaml = Files.readString(dir.resolve("kubeconfig"));
       var client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(yaml)).build();
-      var api = new KubeApi(server, client, kubeconfig);
+      var api = new KubeApi(dir, client);
+      Runtime.getRuntime().addShutdownHook(api.shutdownHook);
+      log.info("test API server up in {} s ({})",
+          String.format("%.1f", (System.nanoTime() - started) / 1e9), dir);
       api.installCrd();
       return api;
     } catch (IOException e) {
-      server.stop();
       throw new UncheckedIOException(e);
+    }
+  }
+
+  private static Kubectl.Result script(Path dir, String command) throws IOException {
+    var pb = new ProcessBuilder("bash", TestNode.scripts().resolve("test-apiserver.sh").toString(),
+        command, dir.toString()).redirectErrorStream(true);
+    pb.environment().put("KUBE_API_TEST_DIR", binaryRoot().toString());
+    var p = pb.start();
+    p.getOutputStream().close();
+    var output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    try {
+      if (!p.waitFor(3, TimeUnit.MINUTES)) {
+        p.destroyForcibly();
+        return new Kubectl.Result(-1, output);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Kubectl.Result(-1, output);
+    }
+    return new Kubectl.Result(p.exitValue(), output);
+  }
+
+  private static String tail(Path file) {
+    try {
+      var lines = Files.readAllLines(file);
+      return "\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+    } catch (IOException e) {
+      return "";
     }
   }
 
@@ -95,14 +126,15 @@ public final class KubeApi implements AutoCloseable {
     return client;
   }
 
+  /** The admin kubeconfig (certificates inline). */
   public Path kubeconfig() {
-    return kubeconfig;
+    return dir.resolve("kubeconfig");
   }
 
-  /** The key kube-api-test's API server signs ServiceAccount tokens with (the node's
-   * controller manager signs with it too). */
+  /** The key the API server signs ServiceAccount tokens with (the node's controller manager
+   * gets it too). */
   public Path serviceAccountKey() {
-    return binaryRoot().resolve("apiserver.key");
+    return dir.resolve("certs").resolve("sa.key");
   }
 
   /** The kubectl built with the API server. */
@@ -117,14 +149,29 @@ public final class KubeApi implements AutoCloseable {
     }
   }
 
+  private synchronized void stop() {
+    if (stopped) {
+      return;
+    }
+    stopped = true;
+    try {
+      script(dir, "down");
+      try (var files = Files.walk(dir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
+    } catch (IOException e) {
+      log.warn("test-apiserver.sh down {}: {}", dir, e.getMessage());
+    }
+  }
+
   @Override
   public void close() {
     client.close();
-    server.stop();
+    stop();
     try {
-      Files.deleteIfExists(kubeconfig);
-    } catch (IOException ignored) {
-      // temp file
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException ignored) {
+      // the JVM is shutting down: the hook runs (and finds it done)
     }
   }
 }

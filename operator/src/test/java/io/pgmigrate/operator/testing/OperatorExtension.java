@@ -110,7 +110,8 @@ public final class OperatorExtension
     }
   }
 
-  static KubeApi api(ExtensionContext context) {
+  /** The suite's shared API server, and its node when Pods run on the real one. */
+  public static KubeApi api(ExtensionContext context) {
     var api = context.getRoot().getStore(NS).computeIfAbsent("api", k -> KubeApi.start(),
         KubeApi.class);
     if (TestNode.enabled()) {
@@ -119,6 +120,12 @@ public final class OperatorExtension
           TestNode.class);
     }
     return api;
+  }
+
+  /** The suite's shared real node (null with {@code -Dpgmigrate.node=host}). */
+  public static TestNode node(ExtensionContext context) {
+    api(context);
+    return context.getRoot().getStore(NS).get("node", TestNode.class);
   }
 
   @Override
@@ -130,12 +137,13 @@ public final class OperatorExtension
     Namespace ns = new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build();
     api.client().resource(ns).create();
     TestKubelet kubelet = null;
-    if (!TestNode.enabled()) {
-      // what the controller manager would do: the namespace's default ServiceAccount, which
-      // the ServiceAccount admission plugin wants before it admits Pods
-      api.client().serviceAccounts().inNamespace(namespace).resource(
-          new io.fabric8.kubernetes.api.model.ServiceAccountBuilder().withNewMetadata()
-              .withName("default").endMetadata().build()).create();
+    if (TestNode.enabled()) {
+      // the ServiceAccount admission plugin admits no Pod before the namespace's default
+      // ServiceAccount exists, which the node's controller manager creates
+      api.client().serviceAccounts().inNamespace(namespace).withName("default")
+          .waitUntilCondition(java.util.Objects::nonNull, 60, java.util.concurrent.TimeUnit.SECONDS);
+    } else {
+      // (it makes the namespace's default ServiceAccount, as the controller manager would)
       kubelet = new TestKubelet(api.client(), namespace).start();
     }
     var env = new Env(api, namespace, kubelet);

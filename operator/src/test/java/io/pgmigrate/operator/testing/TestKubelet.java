@@ -67,6 +67,13 @@ public final class TestKubelet implements AutoCloseable {
   }
 
   public TestKubelet start() {
+    // what the controller manager would do: the namespace's default ServiceAccount, without
+    // which the API server's ServiceAccount admission plugin admits no Pod
+    var sa = client.serviceAccounts().inNamespace(namespace).withName("default");
+    if (sa.get() == null) {
+      sa.create(new io.fabric8.kubernetes.api.model.ServiceAccountBuilder().withNewMetadata()
+          .withName("default").endMetadata().build());
+    }
     informer = client.pods().inNamespace(namespace).inform(new ResourceEventHandler<>() {
       @Override
       public void onAdd(Pod pod) {

@@ -114,6 +114,27 @@ public final class TestNode implements AutoCloseable {
     }
   }
 
+  /**
+   * Imports an image tar (docker-archive or OCI, e.g. Jib's) into the node's containerd, for Pods
+   * that name it with pull policy IfNotPresent or Never.
+   */
+  public void importImage(Path tar) {
+    try {
+      var out = Files.createTempFile("pgmigrate-import", ".out");
+      var started = System.nanoTime();
+      int exit = run(List.of("ctr", "--address",
+          work.resolve("containerd").resolve("containerd.sock").toString(), "-n", "k8s.io",
+          "images", "import", "--snapshotter", "overlayfs", tar.toString()), out, null);
+      if (exit != 0) {
+        throw new IllegalStateException("importing " + tar + " failed: " + tail(out));
+      }
+      log.info("imported {} into the test node in {} s", tar,
+          String.format("%.1f", (System.nanoTime() - started) / 1e9));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** The node's log directory (containerd, kubelet, scheduler, controller manager). */
   public Path logs() {
     return work.resolve("logs");
