@@ -134,25 +134,25 @@ if need postgres-15; then
   image postgres-15 --config.env "PATH=/usr/lib/postgresql/15/bin:$path_default" \
     --config.env LANG=C.UTF-8 --config.cmd bash --config.workingdir / -- "$work/postgres.rootfs.tar"
 fi
-if need postgres-17; then
-  mkdir -p "$work/pg17/usr/lib/postgresql"
-  cp -a "$pg17" "$work/pg17/usr/lib/postgresql/17"
-  chmod -R a+rX,go-w "$work/pg17/usr"
-  tar --numeric-owner --owner=0 --group=0 -C "$work/pg17" -cf "$work/pg17.tar" ./usr
-  image postgres-17 --config.env "PATH=/usr/lib/postgresql/17/bin:$path_default" \
+# tools_image MAJOR TOOLS_DIR [EXTRA_DIR:PATH_IN_IMAGE]: postgres-MAJOR = the postgres root file
+# system plus a layer with these tools in /usr/lib/postgresql/MAJOR, first on PATH
+tools_image() {
+  local major="$1" layer="$work/pg$1"
+  mkdir -p "$layer/usr/lib/postgresql"
+  cp -a "$2" "$layer/usr/lib/postgresql/$major"
+  if [[ -n ${3:-} ]]; then cp -a "${3%%:*}" "$layer${3#*:}"; fi
+  chmod -R a+rX,go-w "$layer/usr"
+  tar --numeric-owner --owner=0 --group=0 -C "$layer" -cf "$layer.tar" ./usr
+  image "postgres-$major" --config.env "PATH=/usr/lib/postgresql/$major/bin:$path_default" \
     --config.env LANG=C.UTF-8 --config.cmd bash --config.workingdir / -- \
-    "$work/postgres.rootfs.tar" "$work/pg17.tar"
+    "$work/postgres.rootfs.tar" "$layer.tar"
+}
+if need postgres-17; then
+  tools_image 17 "$pg17"
 fi
 if need postgres-16; then
-  mkdir -p "$work/pg16/usr/lib/postgresql"
-  cp -a "$pg16" "$work/pg16/usr/lib/postgresql/16"
-  # bin/../../../pgserver.libs from /usr/lib/postgresql/16/bin
-  cp -a "$pg16/../../pgserver.libs" "$work/pg16/usr/lib/pgserver.libs"
-  chmod -R a+rX,go-w "$work/pg16/usr"
-  tar --numeric-owner --owner=0 --group=0 -C "$work/pg16" -cf "$work/pg16.tar" ./usr
-  image postgres-16 --config.env "PATH=/usr/lib/postgresql/16/bin:$path_default" \
-    --config.env LANG=C.UTF-8 --config.cmd bash --config.workingdir / -- \
-    "$work/postgres.rootfs.tar" "$work/pg16.tar"
+  # its libpq is found by the relative rpath bin/../../../pgserver.libs: /usr/lib/pgserver.libs
+  tools_image 16 "$pg16" "$pg16/../../pgserver.libs:/usr/lib/pgserver.libs"
 fi
 if need jre-base-17; then
   image jre-base-17 --config.env "PATH=$path_default" --config.env LANG=C.UTF-8 \

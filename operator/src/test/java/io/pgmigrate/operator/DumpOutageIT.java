@@ -23,7 +23,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import io.pgmigrate.operator.reconciler.FaultPoints;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -60,12 +59,7 @@ class DumpOutageIT {
       src.execute(db, "create table journal (at int, what text)",
           "insert into journal select g, 'e' || g from generate_series(1, 500) g",
           "create role " + db + "_reader", "grant select on journal to " + db + "_reader");
-      var crashed = new AtomicBoolean();
-      FaultPoints.hook = reached -> {
-        if (reached.equals(point) && crashed.compareAndSet(false, true)) {
-          throw new IllegalStateException("injected crash at " + point);
-        }
-      };
+      var crashed = io.pgmigrate.operator.testing.Crashes.onceAt(point);
       var started = System.nanoTime();
       var m = migration(env, name, src, pg.target(), List.of(db));
       m.getSpec().setMethod(Method.DUMP);

@@ -57,12 +57,7 @@ class ReplicationFaultsIT {
       src.execute(db, "create table journal (at int, what text)",
           "insert into journal select g, 'e' || g from generate_series(1, 500) g",
           "select lo_from_bytea(0, 'written before the crash')");
-      var crashed = new AtomicBoolean();
-      FaultPoints.hook = reached -> {
-        if (reached.equals(point) && crashed.compareAndSet(false, true)) {
-          throw new IllegalStateException("injected crash at " + point);
-        }
-      };
+      var crashed = io.pgmigrate.operator.testing.Crashes.onceAt(point);
       var started = System.nanoTime();
       var m = migration(env, name, src, pg.target(), List.of(db));
       m.getSpec().getReplication().setReplicaIdentityFull(true);
