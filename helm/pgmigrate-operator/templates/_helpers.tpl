@@ -3,7 +3,9 @@
 {{- end -}}
 
 {{- define "pgmigrate.fullname" -}}
-{{- if contains (include "pgmigrate.name" .) .Release.Name -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else if contains (include "pgmigrate.name" .) .Release.Name -}}
 {{- .Release.Name | trunc 63 | trimSuffix "-" -}}
 {{- else -}}
 {{- printf "%s-%s" .Release.Name (include "pgmigrate.name" .) | trunc 63 | trimSuffix "-" -}}

@@ -1,6 +1,7 @@
 package io.pgmigrate.operator.chart;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.marcnuri.helm.Helm;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -81,13 +82,16 @@ public class HelmChartTest {
   void clusterWideRbacGrantsExactlyWhatTheOperatorCalls() {
     var objects = render(Map.of());
     var clusterRole = objects.stream().filter(ClusterRole.class::isInstance)
-        .map(ClusterRole.class::cast).findFirst().orElseThrow();
+        .map(ClusterRole.class::cast)
+        .filter(r -> r.getMetadata().getName().equals("pgm-pgmigrate-operator")).findFirst()
+        .orElseThrow();
     assertThat(rules(clusterRole.getRules())).isEqualTo(EXPECTED_RULES);
     assertThat(clusterRole.getRules()).allSatisfy(r -> {
       assertThat(r.getVerbs()).doesNotContain("*");
       assertThat(r.getResources()).doesNotContain("*");
     });
-    assertThat(objects).noneMatch(Role.class::isInstance);
+    assertThat(objects).filteredOn(Role.class::isInstance).extracting(o -> o.getMetadata().getName())
+        .containsExactly("pgm-pgmigrate-operator-leader-election");
     assertThat(objects).extracting(HasMetadata::getKind)
         .contains("ServiceAccount", "ClusterRoleBinding", "Deployment", "Service")
         .doesNotContain("ServiceMonitor", "CustomResourceDefinition");
@@ -96,19 +100,24 @@ public class HelmChartTest {
   @Test
   void watchedNamespacesGetARoleEachAndNoClusterRole() {
     var objects = render(Map.of(), "watchNamespaces: [team-a, team-b]\n");
-    var roles = objects.stream().filter(Role.class::isInstance).map(Role.class::cast).toList();
+    var roles = objects.stream().filter(Role.class::isInstance).map(Role.class::cast)
+        .filter(r -> !r.getMetadata().getName().endsWith("-leader-election")).toList();
     assertThat(roles).extracting(r -> r.getMetadata().getNamespace())
         .containsExactlyInAnyOrder("team-a", "team-b");
     assertThat(roles).allSatisfy(r -> assertThat(rules(r.getRules())).isEqualTo(EXPECTED_RULES));
-    assertThat(objects).noneMatch(ClusterRole.class::isInstance);
+    // only the aggregated roles for the namespaces' users are cluster-wide, none for the operator
+    assertThat(objects).filteredOn(ClusterRole.class::isInstance)
+        .extracting(o -> o.getMetadata().getName())
+        .containsExactlyInAnyOrder("pgm-pgmigrate-operator-view", "pgm-pgmigrate-operator-edit");
     var env = deployment(objects).getSpec().getTemplate().getSpec().getContainers().get(0).getEnv();
     assertThat(env).anySatisfy(e -> assertThat(e.getName() + "=" + e.getValue())
         .isEqualTo("WATCH_NAMESPACES=team-a,team-b"));
   }
 
+  /** Always: a rolling update runs two operators for a while, even at one replica. */
   @Test
-  void moreThanOneReplicaTurnsOnLeaderElectionWithItsLeaseRule() {
-    var objects = render(Map.of("replicas", "2"));
+  void leaderElectionIsOnAtAnyNumberOfReplicasWithItsLeaseRule() {
+    var objects = render(Map.of());
     var lease = objects.stream().filter(Role.class::isInstance).map(Role.class::cast)
         .filter(r -> r.getMetadata().getName().endsWith("-leader-election")).findFirst()
         .orElseThrow();
@@ -116,7 +125,71 @@ public class HelmChartTest {
         Map.entry("coordination.k8s.io/leases", "create,get,update"));
     var env = deployment(objects).getSpec().getTemplate().getSpec().getContainers().get(0).getEnv();
     assertThat(env).anySatisfy(e -> assertThat(e.getName()).isEqualTo("LEADER_ELECTION_NAMESPACE"));
-    assertThat(render(Map.of())).noneMatch(o -> o.getMetadata().getName().endsWith("-leader-election"));
+  }
+
+  @Test
+  void theSchemaRefusesWrongTypesValuesAndUnknownKeys() {
+    var wrong = Map.<String, Object>of(
+        "replicas", "two",
+        "logFormat", "JSON",
+        "image.pullPolicy", "Sometimes",
+        "replica", "2",
+        "httpPort", "99999");
+    wrong.forEach((key, value) -> assertThatThrownBy(() -> render(Map.of(key, value)))
+        .as(key + "=" + value)
+        .hasMessageContaining("values don't meet the specifications of the schema"));
+  }
+
+  @Test
+  void whatAPlatformTeamSetsReachesTheDeployment() {
+    var objects = render(Map.of(), """
+        fullnameOverride: migrations
+        imagePullSecrets: [{name: corp-registry}]
+        priorityClassName: platform-high
+        extraEnv: [{name: JAVA_TOOL_OPTIONS, value: "-XX:+UseSerialGC"}]
+        podLabels: {team: data}
+        topologySpreadConstraints:
+          - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway}
+        # OpenShift: the namespace's SCC assigns the UID
+        podSecurityContext: {runAsNonRoot: true, runAsUser: null, runAsGroup: null}
+        """);
+    var d = deployment(objects);
+    assertThat(d.getMetadata().getName()).isEqualTo("migrations");
+    var pod = d.getSpec().getTemplate().getSpec();
+    assertThat(pod.getServiceAccountName()).isEqualTo("migrations");
+    assertThat(pod.getImagePullSecrets()).extracting(r -> r.getName()).containsExactly("corp-registry");
+    assertThat(pod.getPriorityClassName()).isEqualTo("platform-high");
+    assertThat(pod.getTopologySpreadConstraints()).singleElement()
+        .satisfies(t -> assertThat(t.getTopologyKey()).isEqualTo("kubernetes.io/hostname"));
+    assertThat(pod.getSecurityContext().getRunAsUser()).isNull();
+    assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+    assertThat(d.getSpec().getTemplate().getMetadata().getLabels()).containsEntry("team", "data")
+        .containsEntry("app.kubernetes.io/instance", "pgm");
+    assertThat(pod.getContainers().get(0).getEnv()).anySatisfy(e ->
+        assertThat(e.getName() + "=" + e.getValue()).isEqualTo("JAVA_TOOL_OPTIONS=-XX:+UseSerialGC"));
+    assertThat(objects).extracting(o -> o.getMetadata().getName()).contains("migrations",
+        "migrations-leader-election", "migrations-view", "migrations-edit");
+  }
+
+  @Test
+  void namespaceUsersGetPgMigrationsThroughTheBuiltInRoles() {
+    var roles = render(Map.of()).stream().filter(ClusterRole.class::isInstance)
+        .map(ClusterRole.class::cast).collect(Collectors.toMap(r -> r.getMetadata().getName(),
+            r -> r));
+    var view = roles.get("pgm-pgmigrate-operator-view");
+    assertThat(view.getMetadata().getLabels())
+        .containsEntry("rbac.authorization.k8s.io/aggregate-to-view", "true");
+    assertThat(rules(view.getRules())).containsOnly(
+        Map.entry("pgmigrate.io/pgmigrations", "get,list,watch"),
+        Map.entry("pgmigrate.io/pgmigrations/status", "get,list,watch"));
+    var edit = roles.get("pgm-pgmigrate-operator-edit");
+    assertThat(edit.getMetadata().getLabels())
+        .containsEntry("rbac.authorization.k8s.io/aggregate-to-edit", "true")
+        .containsEntry("rbac.authorization.k8s.io/aggregate-to-admin", "true");
+    assertThat(rules(edit.getRules())).containsOnly(Map.entry("pgmigrate.io/pgmigrations",
+        "create,delete,deletecollection,get,list,patch,update,watch"));
+    assertThat(render(Map.of("rbac.aggregateToDefaultRoles", "false")))
+        .noneMatch(o -> o.getMetadata().getName().endsWith("-view"));
   }
 
   @Test
