@@ -25,6 +25,20 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    // every error goes through the log, so that a JSON log stays JSON to its last line
+    Thread.setDefaultUncaughtExceptionHandler(
+        (thread, e) -> log.error("uncaught exception in thread {}", thread.getName(), e));
+    try {
+      start();
+    } catch (RuntimeException | Error e) {
+      // half started (an API server that cannot be reached, a Lease it may not take) is worse
+      // than not at all: exit, so that the kubelet restarts it and the Pod shows the failure
+      log.error("pgmigrate-operator could not start: {}", e.toString(), e);
+      System.exit(1);
+    }
+  }
+
+  private static void start() {
     var namespaces = parseNamespaces(System.getenv("WATCH_NAMESPACES"));
     var client = new KubernetesClientBuilder().build();
     var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
