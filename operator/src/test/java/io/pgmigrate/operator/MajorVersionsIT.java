@@ -45,7 +45,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * source is refused in Validating.
  *
  * <p>{@code mvn verify} runs the pairs of {@link #CI} (224 s here); every allowed pair
- * of both methods, 30 cases, runs with {@code -Dpgmigrate.majorVersions=all} (620 s
+ * of both methods, 30 cases, runs with {@code -Dpgmigrate.majorVersions=all} (752 s on the real node
  * here; see the README).
  */
 @ExtendWith(OperatorExtension.class)
