@@ -9,8 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-prerequisites.sh
 export GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
-bash tools/kube-binaries/build.sh
-mvn -B -q -pl operator -am -DskipTests install
+bash tools/kube-binaries/build.sh etcd kube-apiserver kubectl
+mvn -B -q -pl operator -am -DskipTests -DskipITs install
 mvn -B -q -pl operator exec:java -Dexec.classpathScope=test \
-  -Dexec.mainClass=io.pgmigrate.operator.demo.Demo \
+  -Dexec.mainClass=io.pgmigrate.operator.demo.Demo -Dpgmigrate.repoRoot="$PWD" \
   -Dlogback.configurationFile="$PWD/demo/logback.xml"

@@ -6,6 +6,8 @@
 # The result is cached outside the repository: a binary already there is not built again, so a
 # second run with all six present does nothing, and a cache made before the node binaries
 # existed only gets those three added.
+#   build.sh [BINARY...]   only these (the demo and the benchmark need etcd, kube-apiserver and
+#                          kubectl, not the node's); default all six
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 version="$(awk '$1=="k8s.io/kubernetes" {sub(/^v/, "", $2); print $2}' "$here/go.mod")"
@@ -19,12 +21,13 @@ declare -A pkg=(
   [kubelet]=k8s.io/kubernetes/cmd/kubelet
 )
 order=(etcd kubectl kube-apiserver kube-controller-manager kube-scheduler kubelet)
+if (($#)); then order=("$@"); fi
 missing=()
 for b in "${order[@]}"; do
   [[ -x "$dir/$b" ]] || missing+=("$b")
 done
 if ((${#missing[@]} == 0)); then
-  echo "kube binaries $version already in $dir"
+  echo "kube binaries $version (${order[*]}) already in $dir"
   exit 0
 fi
 mkdir -p "$dir"
