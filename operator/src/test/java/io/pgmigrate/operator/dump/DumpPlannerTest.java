@@ -36,6 +36,19 @@ class DumpPlannerTest {
     assertThat(plan.databases().get(0).getPod()).isEqualTo("p-a-1");
   }
 
+  /** Copied and verified is final: a Pod gone since (deleted, garbage-collected) copies nothing again. */
+  @Test
+  void aDoneDatabaseWhosePodIsGoneIsNeverCopiedAgain() {
+    var done = new DatabaseStatus("a", DatabasePhase.Done);
+    done.setMessage("copied");
+    var plan = DumpPlanner.plan(List.of(done, new DatabaseStatus("b", DatabasePhase.Copying)),
+        Map.of("b", List.of(new PodView("p-b-1", 1, "Running", null))), 3);
+    assertThat(plan.create()).isEmpty();
+    assertThat(plan.done()).isEqualTo(1);
+    assertThat(plan.databases().get(0).getPhase()).isEqualTo(DatabasePhase.Done);
+    assertThat(plan.databases().get(0).getMessage()).isEqualTo("copied");
+  }
+
   @Test
   void aFailedPodIsRetriedWithTheNextAttemptUntilTheLimit() {
     var retry = DumpPlanner.plan(dbs("a"), Map.of("a", List.of(
