@@ -20,7 +20,8 @@ import java.util.List;
  * kind's description from {@link PgMigration}'s {@code @JsonClassDescription} (the generator
  * describes properties, not the root, which {@code kubectl explain pgmigration} shows), and
  * writes it to the
- * generated classes, {@code crds/} and the Helm chart's {@code crds/}.
+ * generated classes, {@code crds/} and the Helm chart's {@code files/crds/} (its
+ * {@code templates/crd.yaml} renders it, so that {@code helm upgrade} upgrades the CRD).
  */
 public final class CrdPublisher {
 
@@ -49,7 +50,7 @@ public final class CrdPublisher {
   public static List<Path> copies(Path repoRoot) {
     return List.of(
         repoRoot.resolve("crds").resolve(FILE),
-        repoRoot.resolve("helm/pgmigrate-operator/crds").resolve(FILE));
+        repoRoot.resolve("helm/pgmigrate-operator/files/crds").resolve(FILE));
   }
 
   /** The generator's CRD with the printer columns in declaration order and the kind described. */

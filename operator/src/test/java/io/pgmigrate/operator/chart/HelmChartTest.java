@@ -3,13 +3,18 @@ package io.pgmigrate.operator.chart;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.marcnuri.helm.Helm;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.pgmigrate.operator.build.CrdPublisher;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -93,8 +98,40 @@ public class HelmChartTest {
     assertThat(objects).filteredOn(Role.class::isInstance).extracting(o -> o.getMetadata().getName())
         .containsExactly("pgm-pgmigrate-operator-leader-election");
     assertThat(objects).extracting(HasMetadata::getKind)
-        .contains("ServiceAccount", "ClusterRoleBinding", "Deployment", "Service")
-        .doesNotContain("ServiceMonitor", "CustomResourceDefinition");
+        .contains("ServiceAccount", "ClusterRoleBinding", "Deployment", "Service",
+            "CustomResourceDefinition")
+        .doesNotContain("ServiceMonitor");
+  }
+
+  /**
+   * The CRD is a template (helm upgrade upgrades it; crds/ is installed once, never upgraded),
+   * exactly the generated one, kept by helm uninstall and not pruned by Argo CD.
+   */
+  @Test
+  void theCrdIsATemplateEqualToTheGeneratedOneAndKept() throws Exception {
+    assertThat(CHART.resolve("crds")).as("Helm never upgrades a chart's crds/ directory")
+        .doesNotExist();
+    var serialization = new KubernetesSerialization();
+    var generated = serialization.unmarshal(Files.readString(CHART.resolve("../../crds")
+        .resolve(CrdPublisher.FILE).normalize()), CustomResourceDefinition.class);
+    var crd = render(Map.of()).stream().filter(CustomResourceDefinition.class::isInstance)
+        .map(CustomResourceDefinition.class::cast).toList();
+    assertThat(crd).singleElement().satisfies(c -> {
+      assertThat(c.getMetadata().getName()).isEqualTo("pgmigrations.pgmigrate.io");
+      // fromYaml/toYaml in the template changes no field of the schema (only the order of
+      // keys in the defaults' maps, which JSON objects do not have)
+      assertThat(tree(serialization, c.getSpec()))
+          .isEqualTo(tree(serialization, generated.getSpec()));
+      assertThat(c.getMetadata().getAnnotations())
+          .containsEntry("helm.sh/resource-policy", "keep")
+          .containsEntry("argocd.argoproj.io/sync-options", "Prune=false");
+      assertThat(c.getMetadata().getLabels())
+          .containsEntry("app.kubernetes.io/managed-by", "Helm")
+          .containsEntry("app.kubernetes.io/instance", "pgm");
+    });
+    assertThat(render(Map.of("crds.install", "false")))
+        .noneMatch(CustomResourceDefinition.class::isInstance)
+        .anyMatch(Deployment.class::isInstance);
   }
 
   @Test
@@ -134,7 +171,8 @@ public class HelmChartTest {
         "logFormat", "JSON",
         "image.pullPolicy", "Sometimes",
         "replica", "2",
-        "httpPort", "99999");
+        "httpPort", "99999",
+        "crds.install", "yes");
     wrong.forEach((key, value) -> assertThatThrownBy(() -> render(Map.of(key, value)))
         .as(key + "=" + value)
         .hasMessageContaining("values don't meet the specifications of the schema"));
@@ -214,6 +252,14 @@ public class HelmChartTest {
   void serviceMonitorIsOptional() {
     var objects = render(Map.of("metrics.serviceMonitor.enabled", "true"));
     assertThat(objects).extracting(HasMetadata::getKind).contains("ServiceMonitor");
+  }
+
+  static JsonNode tree(KubernetesSerialization serialization, Object value) {
+    try {
+      return new ObjectMapper().readTree(serialization.asJson(value));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   static Deployment deployment(List<HasMetadata> objects) {

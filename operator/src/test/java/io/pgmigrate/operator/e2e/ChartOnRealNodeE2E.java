@@ -83,13 +83,16 @@ class ChartOnRealNodeE2E {
     var values = Files.createTempFile("e2e-values", ".yaml");
     var repository = IMAGE.substring(0, IMAGE.lastIndexOf(':'));
     var tag = IMAGE.substring(IMAGE.lastIndexOf(':') + 1);
+    // crds.install: false, the suite's API server has the build's CRD, which other tests share
+    // (ChartCrdUpgradeIT installs it with the chart, on an API server of its own)
     Files.writeString(values, """
+        crds: {install: false}
         image: {repository: "%s", tag: "%s", pullPolicy: Never}
         watchNamespaces: ["%s"]
         """.formatted(repository, tag, ns));
     new Helm(ROOT.resolve("helm/pgmigrate-operator")).install()
         .withName(RELEASE).withNamespace(operatorNs).withKubeConfig(api.kubeconfig())
-        .withValuesFile(values).skipCrds().waitReady().withTimeout(180).call();
+        .withValuesFile(values).waitReady().withTimeout(180).call();
     System.out.printf("ChartOnRealNodeE2E: image imported and chart installed, operator Ready,"
         + " in %.1f s%n", (System.nanoTime() - started) / 1e9);
   }
