@@ -41,6 +41,15 @@ public final class KubeApi implements AutoCloseable {
   }
 
   public static KubeApi start() {
+    return start(true);
+  }
+
+  /** An API server of its own without the CRD, for a test that installs it the way users do. */
+  public static KubeApi startWithoutCrd() {
+    return start(false);
+  }
+
+  private static KubeApi start(boolean withCrd) {
     var root = binaryRoot();
     if (!Files.isDirectory(root.resolve("k8s"))) {
       throw new IllegalStateException(
@@ -61,7 +70,9 @@ public final class KubeApi implements AutoCloseable {
       Runtime.getRuntime().addShutdownHook(api.shutdownHook);
       log.info("test API server up in {} s ({})",
           String.format("%.1f", (System.nanoTime() - started) / 1e9), dir);
-      api.installCrd();
+      if (withCrd) {
+        api.installCrd();
+      }
       return api;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
