@@ -35,11 +35,15 @@ public final class Writer implements AutoCloseable {
     } catch (SQLException e) {
       throw new IllegalStateException(e);
     }
-    scheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+    var executor = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
       var t = new Thread(r, "writer-" + database);
       t.setDaemon(true);
       return t;
     });
+    // stop() ends the writing at once: without this the delayed shutdown below would still be
+    // waited for, and stop()'s awaitTermination ran into its 10 s timeout every time
+    executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    scheduler = executor;
     // one statement every 3 ms at most: a steady load, not a flood on 2 cores
     scheduler.scheduleAtFixedRate(this::writeOne, 0, 3, TimeUnit.MILLISECONDS);
     scheduler.schedule(scheduler::shutdown, maxRunTime.toMillis(), TimeUnit.MILLISECONDS);
