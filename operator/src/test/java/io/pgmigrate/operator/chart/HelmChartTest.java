@@ -94,7 +94,8 @@ public class HelmChartTest {
         .containsExactly("pgm-pgmigrate-operator-leader-election");
     assertThat(objects).extracting(HasMetadata::getKind)
         .contains("ServiceAccount", "ClusterRoleBinding", "Deployment", "Service")
-        .doesNotContain("ServiceMonitor", "CustomResourceDefinition");
+        .doesNotContain("ServiceMonitor", "PrometheusRule", "ConfigMap",
+            "CustomResourceDefinition");
   }
 
   @Test
@@ -134,7 +135,12 @@ public class HelmChartTest {
         "logFormat", "JSON",
         "image.pullPolicy", "Sometimes",
         "replica", "2",
-        "httpPort", "99999");
+        "httpPort", "99999",
+        "metrics.prometheusRule.sourceWalRetainedRatio", "lots",
+        "metrics.prometheusRule.replicationLagFor", "10 minutes",
+        "metrics.prometheusRule.stuckAfterSeconds", "6h",
+        "metrics.prometheusRule.runbookBaseUrl", "docs/runbooks.md",
+        "metrics.grafanaDashboard.label", "x");
     wrong.forEach((key, value) -> assertThatThrownBy(() -> render(Map.of(key, value)))
         .as(key + "=" + value)
         .hasMessageContaining("values don't meet the specifications of the schema"));
