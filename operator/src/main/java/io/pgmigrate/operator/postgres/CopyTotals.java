@@ -7,8 +7,9 @@ import java.sql.SQLException;
  * How much of a database the target holds, from its statistics, cheaply (no table is read or
  * locked): {@code rows} in its user tables (pg_stat_user_tables.n_live_tup: rows inserted minus
  * rows deleted by committed transactions, an estimate once VACUUM or ANALYZE ran) plus the rows
- * of COPYs into it still running (from PostgreSQL 14; a large table's copy is one transaction,
- * whose rows the statistics count only when it commits), and {@code bytes}, the database's size
+ * of COPYs into it still running (from PostgreSQL 14, from 16 as they are inserted, in batches of
+ * up to 1000; a large table's copy is one transaction, whose rows the statistics count only when
+ * it commits), and {@code bytes}, the database's size
  * on disk (pg_database_size: tables, indexes and catalogs; it walks the database's directory
  * and takes no lock).
  */
