@@ -111,8 +111,9 @@ class PrometheusRulesIT {
     assertThat(configMap.getMetadata().getNamespace()).isEqualTo("grafana");
     assertThat(configMap.getMetadata().getLabels()).containsEntry("grafana_dashboard", "1");
     // the ConfigMap carries the file as it is in the chart
-    assertThat(configMap.getData().get("pgmigrate.json")).isEqualTo(
-        Files.readString(REPO.resolve("helm/pgmigrate-operator/dashboards/pgmigrate.json")).strip());
+    var file = REPO.resolve("helm/pgmigrate-operator/dashboards/pgmigrate.json");
+    assertThat(configMap.getData().get("pgmigrate.json"))
+        .isEqualTo(Files.readString(file).strip());
     var dashboard = PromCheck.run("dashboard", rendered.dashboard().toString()).json().get(0);
     assertThat(dashboard.get("uid").asText()).isEqualTo("pgmigrate-operator");
     assertThat(dashboard.get("variables")).extracting(JsonNode::asText)
@@ -182,6 +183,7 @@ class PrometheusRulesIT {
         """);
     run = PromCheck.run("test", "-rules", rendered.manifests().toString(), tests.toString());
     assertThat(run.exitCode()).isEqualTo(1);
-    assertThat(run.err()).contains("PgMigrationFailed at 3m", "want [map[alertname:PgMigrationFailed");
+    assertThat(run.err())
+        .contains("PgMigrationFailed at 3m", "want [map[alertname:PgMigrationFailed");
   }
 }

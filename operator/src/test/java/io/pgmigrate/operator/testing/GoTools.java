@@ -47,7 +47,8 @@ public final class GoTools {
     var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(15, TimeUnit.MINUTES)).as("go build of %s timed out", tool).isTrue();
     assertThat(p.exitValue()).as("go build in %s: %s", source, out).isZero();
-    System.out.printf("built tools/%s in %d s%n", tool, (System.nanoTime() - start) / 1_000_000_000);
+    System.out.printf("built tools/%s in %d s%n", tool,
+        (System.nanoTime() - start) / 1_000_000_000);
     return binary;
   }
 }
