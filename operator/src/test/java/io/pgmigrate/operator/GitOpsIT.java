@@ -13,16 +13,15 @@ import io.pgmigrate.operator.api.Method;
 import io.pgmigrate.operator.api.Phase;
 import io.pgmigrate.operator.api.PgMigration;
 import io.pgmigrate.operator.testing.Fixtures;
+import io.pgmigrate.operator.testing.GoTools;
 import io.pgmigrate.operator.testing.OperatorExtension;
 import io.pgmigrate.operator.testing.PostgresPair;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -203,36 +202,8 @@ class GitOpsIT {
     return results;
   }
 
-  /**
-   * tools/gitops-check built into target/ with Go (the module proxy supplies its modules on a
-   * fresh machine; GOTOOLCHAIN=auto fetches a newer Go if go.mod asks for one); built again only
-   * when a source file is newer than the binary.
-   */
+  /** tools/gitops-check, built into target/ (see {@link GoTools}). */
   static Path checker() throws IOException, InterruptedException {
-    var source = REPO.resolve("tools/gitops-check");
-    var binary = Path.of("target/gitops-check").toAbsolutePath();
-    if (Files.exists(binary)) {
-      var built = Files.getLastModifiedTime(binary);
-      try (var files = Files.list(source)) {
-        if (files.allMatch(f -> {
-          try {
-            return Files.getLastModifiedTime(f).compareTo(built) <= 0;
-          } catch (IOException e) {
-            return false;
-          }
-        })) {
-          return binary;
-        }
-      }
-    }
-    var go = Files.isExecutable(Path.of("/usr/local/go/bin/go")) ? "/usr/local/go/bin/go" : "go";
-    var build = new ProcessBuilder(go, "build", "-o", binary.toString(), ".")
-        .directory(source.toFile()).redirectErrorStream(true);
-    build.environment().putAll(Map.of("GOTOOLCHAIN", "auto", "GOFLAGS", "-buildvcs=false"));
-    var p = build.start();
-    var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(10, TimeUnit.MINUTES)).as("go build timed out").isTrue();
-    assertThat(p.exitValue()).as("go build in %s: %s", source, out).isZero();
-    return binary;
+    return GoTools.build("gitops-check");
   }
 }

@@ -25,6 +25,30 @@ public class DatabaseStatus {
   @JsonPropertyDescription("Replication lag in bytes (continuous).")
   private Long lagBytes;
 
+  @JsonPropertyDescription(
+      "continuous: replication lag in seconds, as the source's WAL sender of our subscription"
+          + " measures it (pg_stat_replication.replay_lag: from sending a change to the target"
+          + " confirming it); 0 when the target confirmed everything it was sent; unset while"
+          + " no WAL sender runs for our slot or none was measured yet.")
+  private Double lagSeconds;
+
+  @JsonPropertyDescription(
+      "continuous: bytes of WAL our replication slot keeps on the source (from its restart"
+          + " position to the current one), what replication.maxRetainedWalBytes limits.")
+  private Long retainedWalBytes;
+
+  @JsonPropertyDescription(
+      "Rows in the target database's tables as the target's statistics count them"
+          + " (pg_stat_user_tables.n_live_tup: rows inserted minus rows deleted by committed"
+          + " transactions, an estimate after VACUUM or ANALYZE), plus the rows of COPYs still"
+          + " running (PostgreSQL 14+). Read while the database is copied or replicated.")
+  private Long rowsCopied;
+
+  @JsonPropertyDescription(
+      "Size of the target database on disk (pg_database_size: tables, indexes and catalogs)."
+          + " Read while the database is copied or replicated.")
+  private Long bytesCopied;
+
   @JsonPropertyDescription("The dump Pod working on this database.")
   private String pod;
 
@@ -123,6 +147,38 @@ public class DatabaseStatus {
 
   public void setLagBytes(Long lagBytes) {
     this.lagBytes = lagBytes;
+  }
+
+  public Double getLagSeconds() {
+    return lagSeconds;
+  }
+
+  public void setLagSeconds(Double lagSeconds) {
+    this.lagSeconds = lagSeconds;
+  }
+
+  public Long getRetainedWalBytes() {
+    return retainedWalBytes;
+  }
+
+  public void setRetainedWalBytes(Long retainedWalBytes) {
+    this.retainedWalBytes = retainedWalBytes;
+  }
+
+  public Long getRowsCopied() {
+    return rowsCopied;
+  }
+
+  public void setRowsCopied(Long rowsCopied) {
+    this.rowsCopied = rowsCopied;
+  }
+
+  public Long getBytesCopied() {
+    return bytesCopied;
+  }
+
+  public void setBytesCopied(Long bytesCopied) {
+    this.bytesCopied = bytesCopied;
   }
 
   public String getPod() {

@@ -18,6 +18,7 @@ import java.sql.SQLException;
  *   14    subscription binary = true                rows travel as text
  *   14    subscription streaming = on               large transactions sent only once committed
  *   14    pg_terminate_backend(pid, timeout)        the slot's walsender is signalled, not awaited
+ *   14    pg_stat_progress_copy                     rowsCopied counts committed rows only
  *   15    pg_stat_subscription_stats                errors not counted: status says so
  *   15    pg_database.datlocprovider, ICU databases every database uses libc's locale
  *   16    subscription streaming = parallel         streamed transactions applied by one worker
@@ -33,6 +34,7 @@ public enum PgFeature {
   BINARY_SUBSCRIPTION(14, "CREATE SUBSCRIPTION ... WITH (binary = true)"),
   STREAMING_SUBSCRIPTION(14, "CREATE SUBSCRIPTION ... WITH (streaming = on)"),
   TERMINATE_BACKEND_TIMEOUT(14, "pg_terminate_backend(pid, timeout)"),
+  PROGRESS_COPY(14, "pg_stat_progress_copy (rows of a COPY still running)"),
   SUBSCRIPTION_STATS(15, "pg_stat_subscription_stats (apply and table sync error counts)"),
   LOCALE_PROVIDER(15, "pg_database.datlocprovider and CREATE DATABASE ... LOCALE_PROVIDER"),
   PARALLEL_APPLY(16, "CREATE SUBSCRIPTION ... WITH (streaming = parallel)"),

@@ -13,10 +13,13 @@ import java.util.List;
  */
 public final class Replication {
 
-  /** Where our slot stands, in bytes behind the source's current WAL position. */
+  /**
+   * Where our slot stands, in bytes behind the source's current WAL position; {@code lagSeconds}
+   * as the WAL sender serving it measures it (null when unknown: see {@link #slot}).
+   */
   public record SlotState(
       boolean exists, boolean active, String confirmedFlushLsn, long lagBytes,
-      long retainedBytes, boolean lost) {}
+      long retainedBytes, boolean lost, Double lagSeconds) {}
 
   /**
    * Initial copy progress and errors of a subscription: tables known to it, synchronised (ready
@@ -132,25 +135,43 @@ public final class Replication {
     return true;
   }
 
+  /**
+   * Our slot's state. Its lag in seconds is the replay_lag of the WAL sender that serves it
+   * (pg_stat_replication, the same login's, so visible without pg_read_all_stats): the time from
+   * sending a change to the target's confirmation that it was applied. PostgreSQL shows NULL
+   * there in two cases: the target confirmed everything it was sent (twice in a row, so it has
+   * caught up and there is no traffic), which is a lag of 0; or nothing was measured yet, or no
+   * WAL sender runs for the slot (the subscription is disabled or its worker is down), which
+   * is unknown, not 0: null.
+   */
   public static SlotState slot(Connection src, String slot) throws SQLException {
     try (var ps = src.prepareStatement(
         """
-        select active, confirmed_flush_lsn::text,
+        select s.active, s.confirmed_flush_lsn::text,
                -- 'lost' once max_slot_wal_keep_size removed WAL it needed (13+, as all we support)
-               coalesce(wal_status = 'lost', false),
+               coalesce(s.wal_status = 'lost', false),
                coalesce(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(),
-                                                   confirmed_flush_lsn), 0)::bigint,
+                                                   s.confirmed_flush_lsn), 0)::bigint,
                coalesce(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(),
-                                                   restart_lsn), 0)::bigint
-        from pg_catalog.pg_replication_slots where slot_name = ?
+                                                   s.restart_lsn), 0)::bigint,
+               case when r.replay_lag is not null
+                      then extract(epoch from r.replay_lag)::float8
+                    when r.pid is not null and r.replay_lsn >= r.sent_lsn then 0::float8
+               end
+        from pg_catalog.pg_replication_slots s
+        left join pg_catalog.pg_stat_replication r on r.pid = s.active_pid
+        where s.slot_name = ?
         """)) {
       ps.setString(1, slot);
       try (var rs = ps.executeQuery()) {
         if (!rs.next()) {
-          return new SlotState(false, false, null, 0, 0, false);
+          return new SlotState(false, false, null, 0, 0, false, null);
         }
+        double seconds = rs.getDouble(6);
+        Double lagSeconds = rs.wasNull() ? null : Math.max(0, seconds);
         return new SlotState(true, rs.getBoolean(1), rs.getString(2),
-            Math.max(0, rs.getLong(4)), Math.max(0, rs.getLong(5)), rs.getBoolean(3));
+            Math.max(0, rs.getLong(4)), Math.max(0, rs.getLong(5)), rs.getBoolean(3),
+            lagSeconds);
       }
     }
   }

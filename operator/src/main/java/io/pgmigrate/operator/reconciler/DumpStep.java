@@ -12,7 +12,9 @@ import io.pgmigrate.operator.checks.Logins;
 import io.pgmigrate.operator.checks.SecretLookup;
 import io.pgmigrate.operator.dump.DumpPlanner;
 import io.pgmigrate.operator.dump.DumpPods;
+import io.pgmigrate.operator.postgres.CopyTotals;
 import io.pgmigrate.operator.postgres.Interrupts;
+import io.pgmigrate.operator.postgres.PgConnector;
 import io.pgmigrate.operator.postgres.TargetPreparation;
 import io.pgmigrate.operator.reconciler.Decision.Event;
 import java.sql.SQLException;
@@ -22,6 +24,8 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Migrating phase of the dump method: prepare the target (roles, databases), run one dump
@@ -33,13 +37,18 @@ final class DumpStep implements MethodStep {
 
   static final int MAX_ATTEMPTS = 3;
 
+  private static final Logger log = LoggerFactory.getLogger(DumpStep.class);
+
   private final SecretLookup secrets;
   private final TargetPreparation preparation;
+  private final PgConnector connector;
   private final KubernetesClient client;
 
-  DumpStep(SecretLookup secrets, TargetPreparation preparation, KubernetesClient client) {
+  DumpStep(SecretLookup secrets, TargetPreparation preparation, PgConnector connector,
+      KubernetesClient client) {
     this.secrets = secrets;
     this.preparation = preparation;
+    this.connector = connector;
     this.client = client;
   }
 
@@ -62,13 +71,21 @@ final class DumpStep implements MethodStep {
     if (plan == null) {
       return new StepResult(events, null);
     }
+    var measure = new ArrayList<DatabaseStatus>();
     for (var planned : plan.databases()) {
       // what the Pods say, through the database phase machine
       var db = status.getDatabases().stream().filter(d -> d.getName().equals(planned.getName()))
           .findFirst().orElseThrow();
+      var before = db.getPhase();
       db.setPod(planned.getPod());
       DatabaseMachine.move(db, planned.getPhase(), planned.getMessage());
+      // while its Pod copies, and once more when it is done: the final numbers
+      if (db.getPhase() == DatabasePhase.Copying
+          || (db.getPhase() == DatabasePhase.Done && before != DatabasePhase.Done)) {
+        measure.add(db);
+      }
     }
+    readTotals(m, measure);
     status.setProgress(plan.done() + "/" + plan.databases().size());
     if (plan.failure() != null) {
       stopTheOthers(m, status, pods);
@@ -278,6 +295,44 @@ final class DumpStep implements MethodStep {
         + " Pods)";
     Decider.succeed(status, message, m.getMetadata().getGeneration(), now, events);
     return events;
+  }
+
+  /**
+   * Rows and size of these databases on the target ({@link CopyTotals}), each on a connection
+   * of its own with the usual timeouts. Only progress to show: a database that cannot be read
+   * now keeps its last numbers, and the copy goes on; a target that does not answer is not
+   * asked again in this pass.
+   */
+  private void readTotals(PgMigration m, List<DatabaseStatus> databases) {
+    if (databases.isEmpty()) {
+      return;
+    }
+    var logins = logins(m);
+    if (logins == null) {
+      return;
+    }
+    for (var db : databases) {
+      try (var dst = connector.open(logins[1].spec().withDatabase(db.getName()))) {
+        readTotals(dst, db);
+      } catch (SQLException e) {
+        Interrupts.rethrowIfInterrupted(e);
+        // the target does not answer: the next pass tries again, the others need not wait
+        log.debug("reading the totals of {} on the target: {}", db.getName(), e.getMessage());
+        return;
+      }
+    }
+  }
+
+  /** The same on an open connection to the target database; a failure leaves them as they were. */
+  static void readTotals(java.sql.Connection dst, DatabaseStatus db) {
+    try {
+      var totals = CopyTotals.read(dst);
+      db.setRowsCopied(totals.rows());
+      db.setBytesCopied(totals.bytes());
+    } catch (SQLException e) {
+      Interrupts.rethrowIfInterrupted(e);
+      log.debug("reading the totals of {} on the target: {}", db.getName(), e.getMessage());
+    }
   }
 
   /** Source and target logins, or null when a Secret is missing. */

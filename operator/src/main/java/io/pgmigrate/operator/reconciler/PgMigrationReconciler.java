@@ -73,7 +73,7 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
   public static PgMigrationReconciler create(
       KubernetesClient client, PgConnector connector, MigrationMetrics metrics, Clock clock) {
     var secrets = new KubernetesSecretLookup(client);
-    var dump = new DumpStep(secrets, new TargetPreparation(connector), client);
+    var dump = new DumpStep(secrets, new TargetPreparation(connector), connector, client);
     return new PgMigrationReconciler(
         new Validator(secrets, connector),
         dump,

@@ -181,6 +181,7 @@ final class ReplicationStep implements MethodStep {
               isSuperuser(dst));
           FaultPoints.reached("replication.subscriptionReady");
           progress = Replication.progress(dst, names.subscription());
+          DumpStep.readTotals(dst, db);
         }
         if (!slot.exists()) {
           throw new SQLException("our replication slot " + names.slot() + " is gone from the"
@@ -199,6 +200,9 @@ final class ReplicationStep implements MethodStep {
         db.setTablesTotal(progress.tablesTotal());
         db.setTablesSynced(progress.tablesSynced());
         db.setLagBytes(slot.lagBytes());
+        db.setLagSeconds(slot.lagSeconds() == null ? null
+            : Math.round(slot.lagSeconds() * 1000) / 1000.0);
+        db.setRetainedWalBytes(slot.retainedBytes());
         totalLag += slot.lagBytes();
         boolean copying = progress.tablesSynced() < progress.tablesTotal();
         if (ErrorWatch.persistent(db, progress.errors(), progressed, now)) {
@@ -408,6 +412,8 @@ final class ReplicationStep implements MethodStep {
               FaultPoints.reached("cutover.sequencesCopied");
               Replication.dropSubscription(dst, names.subscription());
               FaultPoints.reached("cutover.subscriptionDropped");
+              // the last changes are applied: the final numbers
+              DumpStep.readTotals(dst, db);
             }
             Replication.dropSlot(src, names.slot());
             FaultPoints.reached("cutover.slotDropped");
@@ -417,6 +423,9 @@ final class ReplicationStep implements MethodStep {
             db.setCutoverStep(REPLICATION_REMOVED);
             FaultPoints.reached("cutover.replicationRemoved");
             db.setLagBytes(0L);
+            // no slot, no WAL sender: nothing behind and nothing retained
+            db.setLagSeconds(null);
+            db.setRetainedWalBytes(null);
             db.setMessage("cut over at LSN " + db.getCutoverLsn() + "; " + sequences
                 + " sequence(s) copied; replication objects removed");
             recorded = true;

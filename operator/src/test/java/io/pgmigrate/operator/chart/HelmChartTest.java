@@ -100,7 +100,7 @@ public class HelmChartTest {
     assertThat(objects).extracting(HasMetadata::getKind)
         .contains("ServiceAccount", "ClusterRoleBinding", "Deployment", "Service",
             "CustomResourceDefinition")
-        .doesNotContain("ServiceMonitor");
+        .doesNotContain("ServiceMonitor", "PrometheusRule", "ConfigMap");
   }
 
   /**
@@ -166,13 +166,18 @@ public class HelmChartTest {
 
   @Test
   void theSchemaRefusesWrongTypesValuesAndUnknownKeys() {
-    var wrong = Map.<String, Object>of(
-        "replicas", "two",
-        "logFormat", "JSON",
-        "image.pullPolicy", "Sometimes",
-        "replica", "2",
-        "httpPort", "99999",
-        "crds.install", "yes");
+    var wrong = Map.<String, Object>ofEntries(
+        Map.entry("replicas", "two"),
+        Map.entry("logFormat", "JSON"),
+        Map.entry("image.pullPolicy", "Sometimes"),
+        Map.entry("replica", "2"),
+        Map.entry("httpPort", "99999"),
+        Map.entry("crds.install", "yes"),
+        Map.entry("metrics.prometheusRule.sourceWalRetainedRatio", "lots"),
+        Map.entry("metrics.prometheusRule.replicationLagFor", "10 minutes"),
+        Map.entry("metrics.prometheusRule.stuckAfterSeconds", "6h"),
+        Map.entry("metrics.prometheusRule.runbookBaseUrl", "docs/runbooks.md"),
+        Map.entry("metrics.grafanaDashboard.label", "x"));
     wrong.forEach((key, value) -> assertThatThrownBy(() -> render(Map.of(key, value)))
         .as(key + "=" + value)
         .hasMessageContaining("values don't meet the specifications of the schema"));
