@@ -3,6 +3,7 @@ package io.pgmigrate.operator;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pgmigrate.operator.api.UnknownFields;
 import io.pgmigrate.operator.metrics.HttpEndpoints;
 import io.pgmigrate.operator.metrics.MigrationMetrics;
 import io.pgmigrate.operator.postgres.Timeouts;
@@ -40,7 +41,9 @@ public final class Main {
 
   private static void start() {
     var namespaces = parseNamespaces(System.getenv("WATCH_NAMESPACES"));
-    var client = new KubernetesClientBuilder().build();
+    // a PgMigration with fields of a newer CRD is read (and left alone), not a failed watch
+    var client = new KubernetesClientBuilder()
+        .withKubernetesSerialization(UnknownFields.serialization()).build();
     var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     var operator =
         PgMigrateOperator.create(client, namespaces, Timeouts.DEFAULT, new MigrationMetrics(registry),

@@ -1,6 +1,7 @@
 package io.pgmigrate.operator.api;
 
 import com.fasterxml.jackson.annotation.JsonClassDescription;
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
@@ -13,6 +14,8 @@ import io.fabric8.kubernetes.model.annotation.Plural;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Singular;
 import io.fabric8.kubernetes.model.annotation.Version;
+import java.util.Set;
+import java.util.concurrent.ConcurrentSkipListSet;
 
 /** A migration of PostgreSQL databases from a source server to a target server. */
 @Group(PgMigration.GROUP)
@@ -76,6 +79,17 @@ public class PgMigration extends CustomResource<PgMigrationSpec, PgMigrationStat
           + " and conditions. Written only by the operator.")
   public PgMigrationStatus getStatus() {
     return super.getStatus();
+  }
+
+  /**
+   * Fields under spec that this operator's classes do not know, as paths ("spec.newField"):
+   * the object was written against a newer CRD ({@link UnknownFields}). Not part of the JSON.
+   */
+  @JsonIgnore
+  private final transient Set<String> unknownSpecFields = new ConcurrentSkipListSet<>();
+
+  public Set<String> unknownSpecFields() {
+    return unknownSpecFields;
   }
 
   public String restartToken() {

@@ -11,6 +11,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import io.pgmigrate.operator.api.Method;
 import io.pgmigrate.operator.api.Phase;
 import io.pgmigrate.operator.dump.DumpPods;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.pgmigrate.operator.metrics.MigrationMetrics;
 import io.pgmigrate.operator.postgres.PgConnector;
 import io.pgmigrate.operator.postgres.TargetPreparation;
@@ -99,6 +100,10 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
 
   @Override
   public UpdateControl<PgMigration> reconcile(PgMigration resource, Context<PgMigration> context) {
+    var unknown = unknownSpecFields(resource, context);
+    if (!unknown.isEmpty()) {
+      return refuseUnknownFields(resource, context, unknown);
+    }
     ValidationReport report = null;
     if (Decider.needsValidation(resource)) {
       report = validator.validate(resource.getMetadata().getNamespace(), resource.getSpec());
@@ -174,6 +179,46 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
     // JOSDK logs the exception itself
     return ErrorStatusUpdateControl.patchStatus(statusOnly(resource, status))
         .rescheduleAfter(ERROR_RETRY);
+  }
+
+  /**
+   * Spec fields this operator does not know (a newer CRD's): JOSDK hands {@code reconcile} a
+   * copy made through JSON, which the record does not survive, so the informer's own object is
+   * asked too.
+   */
+  private static java.util.Set<String> unknownSpecFields(PgMigration resource,
+      Context<PgMigration> context) {
+    var fields = new java.util.TreeSet<>(resource.unknownSpecFields());
+    context.getPrimaryCache().get(ResourceID.fromResource(resource))
+        .ifPresent(cached -> fields.addAll(cached.unknownSpecFields()));
+    return fields;
+  }
+
+  /**
+   * A spec with fields of a newer operator: doing what the rest of it says could go against
+   * them (a newer safety setting silently not applied), so nothing is done, not even a phase
+   * change; status says why and what to do, and objects already on the servers stay as they
+   * are. Deleting the migration still cleans up.
+   */
+  private UpdateControl<PgMigration> refuseUnknownFields(PgMigration resource,
+      Context<PgMigration> context, java.util.Set<String> unknown) {
+    var status = resource.getStatus() == null ? new PgMigrationStatus()
+        : resource.getStatus().copy();
+    Conditions.set(status.getConditions(), Conditions.RECONCILE_ERROR, "True",
+        "UnknownSpecFields",
+        "this operator does not know " + String.join(", ", unknown) + ": the spec was written"
+            + " for a newer version of pgmigrate-operator (an operator older than the CRD, or"
+            + " after a rollback). Nothing is done with this migration until the operator is"
+            + " upgraded or the fields are removed; what it already made on the servers stays"
+            + " as it is, and deleting it still cleans up",
+        resource.getMetadata().getGeneration(), clock.instant().truncatedTo(ChronoUnit.SECONDS));
+    if (!status.equals(resource.getStatus())) {
+      log.warn("{}/{}: spec fields unknown to this operator: {}",
+          resource.getMetadata().getNamespace(), resource.getMetadata().getName(), unknown);
+      PrimaryUpdateAndCacheUtils.ssaPatchStatusAndCacheResource(resource,
+          statusOnly(resource, status), context);
+    }
+    return UpdateControl.<PgMigration>noUpdate().rescheduleAfter(ERROR_RETRY);
   }
 
   /** A fresh object with only name, namespace and status: what a status patch sends. */
