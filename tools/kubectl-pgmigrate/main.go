@@ -65,6 +65,18 @@ type clients struct {
 	core       corev1client.CoreV1Interface
 }
 
+// read checks the output format (empty or json) and reads the named PgMigration.
+func (o *options) read(cmd *cobra.Command, name, output string) (*migration, error) {
+	if output != "" && output != "json" {
+		return nil, fmt.Errorf("unknown output format %q: only json", output)
+	}
+	c, err := o.connect()
+	if err != nil {
+		return nil, err
+	}
+	return c.get(cmd.Context(), name)
+}
+
 func (o *options) connect() (*clients, error) {
 	config, err := o.flags.ToRESTConfig()
 	if err != nil {

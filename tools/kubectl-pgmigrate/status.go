@@ -29,14 +29,7 @@ API server holds it.`,
   kubectl pgmigrate status shop -o json | jq '.status.databases'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "" && output != "json" {
-				return fmt.Errorf("unknown output format %q: only json", output)
-			}
-			c, err := o.connect()
-			if err != nil {
-				return err
-			}
-			m, err := c.get(cmd.Context(), args[0])
+			m, err := o.read(cmd, args[0], output)
 			if err != nil {
 				return err
 			}
@@ -71,14 +64,7 @@ checks say: a failed check shows as phase Failed (kubectl pgmigrate status).`,
   kubectl pgmigrate checks shop --all`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "" && output != "json" {
-				return fmt.Errorf("unknown output format %q: only json", output)
-			}
-			c, err := o.connect()
-			if err != nil {
-				return err
-			}
-			m, err := c.get(cmd.Context(), args[0])
+			m, err := o.read(cmd, args[0], output)
 			if err != nil {
 				return err
 			}
