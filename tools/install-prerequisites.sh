@@ -134,6 +134,10 @@ install_go() {
   mv "$goroot.partial" "$goroot"
   go_ok "$goroot/bin/go" || { echo "install-prerequisites.sh: $goroot/bin/go does not run" >&2; exit 1; }
   link_go "$goroot"
+  if [[ -n $go_boot_installed ]]; then
+    apt-get purge -y -qq golang-1.19-go golang-1.19-src >/dev/null
+    go_boot_installed=
+  fi
   rm -rf "$tmp"
   echo "Go $(go_version_of "$goroot/bin/go") in $goroot, linked from /usr/local/bin/go"
 }

@@ -115,7 +115,7 @@ done < <(awk -v bundle=/etc/ssl/certs/ca-certificates.crt '
   inside { body = body $0; block = block "\n" $0 }
 ' "${package_cas[@]}" /etc/ssl/certs/ca-certificates.crt)
 if ((n)); then
-  chroot "$root" update-ca-certificates >/dev/null
+  chroot "$root" update-ca-certificates >/dev/null 2>&1 || { echo "update-ca-certificates failed" >&2; exit 1; }
   echo "the fresh machine trusts $n CA(s) of this machine's beyond Debian's: $(
     for f in "$root"/usr/local/share/ca-certificates/local-ca-*.crt; do
       openssl x509 -noout -subject -in "$f" 2>/dev/null | sed 's/^subject=//'
@@ -158,14 +158,18 @@ status=0
 unshare --mount --propagation private --pid --fork --kill-child bash -c '
   set -e
   root="$1"; shift
+  # a mount point, as / is on a real machine: `unshare --mount` (the test kubelet) makes / private
+  mount --bind "$root" "$root"
   mount -t proc proc "$root/proc"
   mount --rbind /sys "$root/sys"
   mount --rbind /dev "$root/dev"
   mount -t tmpfs -o mode=755,nosuid,nodev tmpfs "$root/run"
   exec chroot "$root" /usr/bin/env -i "$@"
 ' fresh "$root" "${env_in[@]}" /bin/bash -c "$inner" </dev/null 2>&1 | tee "$log" || status=$?
+# the phases timed inside: "== NAME: N s" lines (Maven leaves colour resets before some)
 while read -r line; do
-  [[ $line =~ ^==\ (.*):\ ([0-9]+)\ s ]] && phases+=("$(printf '%-44s %5d s' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}")")
-done < <(grep -E '^== ' "$log" || true)
+  [[ $line =~ ^==\ (.*):\ ([0-9]+)\ s( \(exit [0-9]+\))?$ ]] &&
+    phases+=("$(printf '%-44s %5d s' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}")")
+done < <(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^== ' || true)
 phase "$mode in the fresh machine, all of it" $((SECONDS - t))
 exit "$status"
