@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs one of the README's two commands on a fresh Debian 12 (bookworm), from `git clone` on:
 # how they were proven (README, "What the demo and the tests need").
-#   run.sh [--keep] [--dir DIR] demo|tests [REV] [-- MVN_ARGS...]
+#   run.sh [--keep] [--dir DIR] [--reuse] demo|tests [REV] [-- MVN_ARGS...]
 # The fresh machine: a root file system that mmdebstrap makes from Debian's packages (variant
 # minbase, plus ca-certificates, git and sudo: what `git clone` and the README's `sudo` need;
 # /etc/hosts and LANG=C.UTF-8 as an installed Debian has them; a user `dev` who may sudo), entered
@@ -17,17 +17,19 @@
 #          the default settings unless PGMIGRATE_NODE_IP, PGMIGRATE_POD_CIDR, PGMIGRATE_BRIDGE,
 #          PGMIGRATE_CGROUP_ROOT, PGMIGRATE_CONTAINERD_STORE are set here (a second node while
 #          another one runs on this machine): every PGMIGRATE_* variable is passed in.
-# Prints the time of each phase and writes the command's output to DIR/MODE.log. At the end (also
-# after a failure or Ctrl-C) every process in the namespace is gone with it, and so are its
-# mounts; the root file system is removed unless --keep. DIR defaults to
+# Prints the time of each phase and writes the command's output to DIR/MODE-<time>.log. At the
+# end (also after a failure or Ctrl-C) every process in the namespace is gone with it, and so are
+# its mounts; the root file system is removed unless --keep. --reuse runs again in the one kept in
+# DIR (a fresh clone, the caches of the first run: how long a second run takes). DIR defaults to
 # /var/tmp/pgmigrate-fresh-debian.<pid>. Needs root, mmdebstrap and unshare, and the network to
 # deb.debian.org, Maven Central, the Go module proxy and PyPI.
 set -euo pipefail
-usage() { echo "usage: $0 [--keep] [--dir DIR] demo|tests [REV] [-- MVN_ARGS...]" >&2; exit 2; }
-keep= dir=
+usage() { echo "usage: $0 [--keep] [--dir DIR] [--reuse] demo|tests [REV] [-- MVN_ARGS...]" >&2; exit 2; }
+keep= dir= reuse=
 while (($#)); do
   case "$1" in
     --keep) keep=1; shift ;;
+    --reuse) reuse=1 keep=1; shift ;;
     --dir) dir="$2"; shift 2 ;;
     -h|--help) usage ;;
     *) break ;;
@@ -48,10 +50,14 @@ dir="${dir:-/var/tmp/pgmigrate-fresh-debian.$$}"
 mkdir -p "$dir"
 dir="$(realpath "$dir")"
 root="$dir/rootfs"
-[[ ! -e $root ]] || { echo "$root exists: remove it or give another --dir" >&2; exit 1; }
+if [[ -n $reuse ]]; then
+  [[ -d $root/srv ]] || { echo "--reuse: no root file system in $dir" >&2; exit 1; }
+else
+  [[ ! -e $root ]] || { echo "$root exists: remove it, give another --dir, or --reuse it" >&2; exit 1; }
+fi
 mirror="${PGMIGRATE_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 security="${PGMIGRATE_DEBIAN_SECURITY:-http://deb.debian.org/debian-security}"
-log="$dir/$mode.log"
+log="$dir/$mode-$(date +%Y%m%d-%H%M%S).log"
 t0=$SECONDS
 phases=()
 phase() { phases+=("$(printf '%-44s %5d s' "$1" "$2")"); echo "== $1: $2 s"; }
@@ -81,57 +87,61 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# 1. the fresh machine
-t=$SECONDS
-hostname="$(hostname)"
-mmdebstrap --variant=minbase --mode=root --include=ca-certificates,git,sudo \
-  --customize-hook='printf "127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n" "'"$hostname"'" >"$1/etc/hosts"' \
-  --customize-hook='echo LANG=C.UTF-8 >"$1/etc/default/locale"' \
-  --customize-hook='chroot "$1" useradd --create-home --shell /bin/bash --groups sudo dev' \
-  --customize-hook='echo "dev ALL=(ALL) NOPASSWD: ALL" >"$1/etc/sudoers.d/dev"; chmod 440 "$1/etc/sudoers.d/dev"' \
-  bookworm "$root" "deb $mirror bookworm main" "deb $mirror bookworm-updates main" \
-  "deb $security bookworm-security main" >"$dir/mmdebstrap.log" 2>&1 \
-  || { tail -n 30 "$dir/mmdebstrap.log" >&2; echo "mmdebstrap failed" >&2; exit 1; }
-phase "fresh Debian 12 root file system (mmdebstrap)" $((SECONDS - t))
+# 1. the fresh machine (kept from an earlier run with --reuse: the second run on a machine)
+if [[ -z $reuse ]]; then
+  t=$SECONDS
+  hostname="$(hostname)"
+  mmdebstrap --variant=minbase --mode=root --include=ca-certificates,git,sudo \
+    --customize-hook='printf "127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n" "'"$hostname"'" >"$1/etc/hosts"' \
+    --customize-hook='echo LANG=C.UTF-8 >"$1/etc/default/locale"' \
+    --customize-hook='chroot "$1" useradd --create-home --shell /bin/bash --groups sudo dev' \
+    --customize-hook='echo "dev ALL=(ALL) NOPASSWD: ALL" >"$1/etc/sudoers.d/dev"; chmod 440 "$1/etc/sudoers.d/dev"' \
+    bookworm "$root" "deb $mirror bookworm main" "deb $mirror bookworm-updates main" \
+    "deb $security bookworm-security main" >"$dir/mmdebstrap.log" 2>&1 \
+    || { tail -n 30 "$dir/mmdebstrap.log" >&2; echo "mmdebstrap failed" >&2; exit 1; }
+  phase "fresh Debian 12 root file system (mmdebstrap)" $((SECONDS - t))
 
-# The CAs this machine trusts beyond Debian's ca-certificates package (added to its bundle by
-# hand or in /usr/local/share/ca-certificates: a TLS-intercepting proxy's, as on the machine this
-# was proven on) are the network's, not this machine's: the fresh machine gets them too, or
-# nothing over https (Maven Central, the Go module proxy, PyPI) would reach it
-mapfile -d '' package_cas < <(find /usr/share/ca-certificates -name '*.crt' -print0)
-n=0
-while IFS= read -r -d '' pem; do
-  n=$((n + 1))
-  printf '%s\n' "$pem" >"$root/usr/local/share/ca-certificates/local-ca-$n.crt"
-done < <(awk -v bundle=/etc/ssl/certs/ca-certificates.crt '
-  { sub(/\r$/, "") }
-  /-----BEGIN CERTIFICATE-----/ { body = ""; block = $0; inside = 1; next }
-  /-----END CERTIFICATE-----/ {
-    block = block "\n" $0; inside = 0
-    if (FILENAME != bundle) known[body] = 1
-    else if (!(body in known)) printf "%s%c", block, 0
-    next
-  }
-  inside { body = body $0; block = block "\n" $0 }
-' "${package_cas[@]}" /etc/ssl/certs/ca-certificates.crt)
-if ((n)); then
-  chroot "$root" update-ca-certificates >/dev/null 2>&1 || { echo "update-ca-certificates failed" >&2; exit 1; }
-  echo "the fresh machine trusts $n CA(s) of this machine's beyond Debian's: $(
-    for f in "$root"/usr/local/share/ca-certificates/local-ca-*.crt; do
-      openssl x509 -noout -subject -in "$f" 2>/dev/null | sed 's/^subject=//'
-    done | paste -sd ';')"
+  # The CAs this machine trusts beyond Debian's ca-certificates package (added to its bundle by
+  # hand or in /usr/local/share/ca-certificates: a TLS-intercepting proxy's, as on the machine this
+  # was proven on) are the network's, not this machine's: the fresh machine gets them too, or
+  # nothing over https (Maven Central, the Go module proxy, PyPI) would reach it
+  mapfile -d '' package_cas < <(find /usr/share/ca-certificates -name '*.crt' -print0)
+  n=0
+  while IFS= read -r -d '' pem; do
+    n=$((n + 1))
+    printf '%s\n' "$pem" >"$root/usr/local/share/ca-certificates/local-ca-$n.crt"
+  done < <(awk -v bundle=/etc/ssl/certs/ca-certificates.crt '
+    { sub(/\r$/, "") }
+    /-----BEGIN CERTIFICATE-----/ { body = ""; block = $0; inside = 1; next }
+    /-----END CERTIFICATE-----/ {
+      block = block "\n" $0; inside = 0
+      if (FILENAME != bundle) known[body] = 1
+      else if (!(body in known)) printf "%s%c", block, 0
+      next
+    }
+    inside { body = body $0; block = block "\n" $0 }
+  ' "${package_cas[@]}" /etc/ssl/certs/ca-certificates.crt)
+  if ((n)); then
+    chroot "$root" update-ca-certificates >/dev/null 2>&1 || { echo "update-ca-certificates failed" >&2; exit 1; }
+    echo "the fresh machine trusts $n CA(s) of this machine's beyond Debian's: $(
+      for f in "$root"/usr/local/share/ca-certificates/local-ca-*.crt; do
+        openssl x509 -noout -subject -in "$f" 2>/dev/null | sed 's/^subject=//'
+      done | paste -sd ';')"
+  fi
 fi
 
 # 2. the repository to clone: REV as branch main of a bare repository inside
 bare=/srv/pgmigrate-operator.git
-git init --quiet --bare --initial-branch=main "$root$bare"
-git -C "$repo" push --quiet "$root$bare" "$commit:refs/heads/main"
-chroot "$root" chown -R dev:dev "$bare"
+[[ -d $root$bare ]] || git init --quiet --bare --initial-branch=main "$root$bare"
+git -C "$repo" push --quiet --force "$root$bare" "$commit:refs/heads/main"
+# owned by whoever clones it (git refuses a repository of another user)
+if [[ $mode == demo ]]; then owner=dev:dev; else owner=root:root; fi
+chroot "$root" chown -R "$owner" "$bare"
 
 # 3. the command, in the fresh machine: phases are timed inside, lines starting with "== "
 if [[ $mode == demo ]]; then
   # as a user who cloned the repository, the README's command word for word
-  inner="runuser -l dev -c 'set -e; t=\$SECONDS; git clone --quiet $bare pgmigrate-operator; cd pgmigrate-operator
+  inner="runuser -l dev -c 'set -e; t=\$SECONDS; rm -rf pgmigrate-operator; git clone --quiet $bare pgmigrate-operator; cd pgmigrate-operator
     echo \"== git clone: \$((SECONDS - t)) s\"; t=\$SECONDS
     sudo bash demo/run.sh
     echo \"== sudo bash demo/run.sh: \$((SECONDS - t)) s\"'"
@@ -139,7 +149,7 @@ else
   q=""
   for a in "${mvn_args[@]}"; do q+=" $(printf '%q' "$a")"; done
   # as root (README, Tests); the node's leftovers are removed even when mvn fails
-  inner="set -e; cd /root; t=\$SECONDS; git clone --quiet $bare pgmigrate-operator; cd pgmigrate-operator
+  inner="set -e; cd /root; t=\$SECONDS; rm -rf pgmigrate-operator; git clone --quiet $bare pgmigrate-operator; cd pgmigrate-operator
     echo \"== git clone: \$((SECONDS - t)) s\"; t=\$SECONDS
     bash tools/install-prerequisites.sh
     echo \"== bash tools/install-prerequisites.sh: \$((SECONDS - t)) s\"; t=\$SECONDS
