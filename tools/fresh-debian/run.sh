@@ -132,7 +132,7 @@ fi
 
 # 2. the repository to clone: REV as branch main of a bare repository inside
 bare=/srv/pgmigrate-operator.git
-[[ -d $root$bare ]] || git init --quiet --bare --initial-branch=main "$root$bare"
+if [[ -d $root$bare ]]; then chown -R 0:0 "$root$bare"; else git init --quiet --bare --initial-branch=main "$root$bare"; fi
 git -C "$repo" push --quiet --force "$root$bare" "$commit:refs/heads/main"
 # owned by whoever clones it (git refuses a repository of another user)
 if [[ $mode == demo ]]; then owner=dev:dev; else owner=root:root; fi
