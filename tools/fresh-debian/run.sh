@@ -134,6 +134,8 @@ fi
 bare=/srv/pgmigrate-operator.git
 if [[ -d $root$bare ]]; then chown -R 0:0 "$root$bare"; else git init --quiet --bare --initial-branch=main "$root$bare"; fi
 git -C "$repo" push --quiet --force "$root$bare" "$commit:refs/heads/main"
+# a new clone each run (the demo's sudo leaves root's files in dev's)
+rm -rf --one-file-system "$root/home/dev/pgmigrate-operator" "$root/root/pgmigrate-operator"
 # owned by whoever clones it (git refuses a repository of another user)
 if [[ $mode == demo ]]; then owner=dev:dev; else owner=root:root; fi
 chroot "$root" chown -R "$owner" "$bare"
@@ -141,7 +143,7 @@ chroot "$root" chown -R "$owner" "$bare"
 # 3. the command, in the fresh machine: phases are timed inside, lines starting with "== "
 if [[ $mode == demo ]]; then
   # as a user who cloned the repository, the README's command word for word
-  inner="runuser -l dev -c 'set -e; t=\$SECONDS; rm -rf pgmigrate-operator; git clone --quiet $bare pgmigrate-operator; cd pgmigrate-operator
+  inner="runuser -l dev -c 'set -e; t=\$SECONDS; git clone --quiet $bare pgmigrate-operator; cd pgmigrate-operator
     echo \"== git clone: \$((SECONDS - t)) s\"; t=\$SECONDS
     sudo bash demo/run.sh
     echo \"== sudo bash demo/run.sh: \$((SECONDS - t)) s\"'"
@@ -149,7 +151,7 @@ else
   q=""
   for a in "${mvn_args[@]}"; do q+=" $(printf '%q' "$a")"; done
   # as root (README, Tests); the node's leftovers are removed even when mvn fails
-  inner="set -e; cd /root; t=\$SECONDS; rm -rf pgmigrate-operator; git clone --quiet $bare pgmigrate-operator; cd pgmigrate-operator
+  inner="set -e; cd /root; t=\$SECONDS; git clone --quiet $bare pgmigrate-operator; cd pgmigrate-operator
     echo \"== git clone: \$((SECONDS - t)) s\"; t=\$SECONDS
     bash tools/install-prerequisites.sh
     echo \"== bash tools/install-prerequisites.sh: \$((SECONDS - t)) s\"; t=\$SECONDS
