@@ -166,8 +166,10 @@ while IFS='=' read -r name _; do
 done < <(env)
 t=$SECONDS
 status=0
-# --kill-child: the namespace ends with this script; its mounts are private to it
-unshare --mount --propagation private --pid --fork --kill-child bash -c '
+# --kill-child: the namespace, and every process in it, ends with unshare; its mounts are
+# private to it. In the background so that Ctrl-C or a TERM to this script ends it at once.
+( echo "$BASHPID" >"$dir/unshare.pid"
+  exec unshare --mount --propagation private --pid --fork --kill-child bash -c '
   set -e
   root="$1"; shift
   # a mount point, as / is on a real machine: `unshare --mount` (the test kubelet) makes / private
@@ -177,7 +179,12 @@ unshare --mount --propagation private --pid --fork --kill-child bash -c '
   mount --rbind /dev "$root/dev"
   mount -t tmpfs -o mode=755,nosuid,nodev tmpfs "$root/run"
   exec chroot "$root" /usr/bin/env -i "$@"
-' fresh "$root" "${env_in[@]}" /bin/bash -c "$inner" </dev/null 2>&1 | tee "$log" || status=$?
+' fresh "$root" "${env_in[@]}" /bin/bash -c "$inner" </dev/null ) 2>&1 | tee "$log" &
+pipeline=$!
+trap 'kill -TERM "$(cat "$dir/unshare.pid")" 2>/dev/null' INT TERM
+wait "$pipeline" || status=$?
+while kill -0 "$pipeline" 2>/dev/null; do wait "$pipeline" || status=$?; done
+rm -f "$dir/unshare.pid"
 # the phases timed inside: "== NAME: N s" lines (Maven leaves colour resets before some)
 while read -r line; do
   [[ $line =~ ^==\ (.*):\ ([0-9]+)\ s( \(exit [0-9]+\))?$ ]] &&
