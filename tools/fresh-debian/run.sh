@@ -66,7 +66,7 @@ cleanup() {
   local status=$? p
   # the namespace's processes died with its first process; anything still rooted in it is ours
   for p in /proc/[0-9]*; do
-    [[ "$(readlink "$p/root" 2>/dev/null)" == "$root" ]] && kill -KILL "${p#/proc/}" 2>/dev/null
+    if [[ "$(readlink "$p/root" 2>/dev/null)" == "$root" ]]; then kill -KILL "${p#/proc/}" 2>/dev/null || true; fi
   done
   if [[ -d $root ]]; then
     if grep -qF " $root/" /proc/self/mountinfo || grep -qF " $root " /proc/self/mountinfo; then
@@ -181,9 +181,28 @@ status=0
   exec chroot "$root" /usr/bin/env -i "$@"
 ' fresh "$root" "${env_in[@]}" /bin/bash -c "$inner" </dev/null ) 2>&1 | tee "$log" &
 pipeline=$!
-trap 'kill -TERM "$(cat "$dir/unshare.pid")" 2>/dev/null' INT TERM
-wait "$pipeline" || status=$?
-while kill -0 "$pipeline" 2>/dev/null; do wait "$pipeline" || status=$?; done
+stop_namespace() {
+  # unshare ignores TERM while it waits, and the namespace's first process ignores every signal
+  # but KILL: first TERM to the others (Java's shutdown hooks take a test node down; the tests'
+  # script then runs node-down.sh), a minute later KILL to the first, which ends them all
+  local u first p
+  u="$(cat "$dir/unshare.pid" 2>/dev/null)" || return 0
+  first="$(cat "/proc/$u/task/$u/children" 2>/dev/null)"
+  first="${first%% *}"
+  [[ -n $first ]] || return 0
+  echo "stopping the fresh machine's processes" >&2
+  for p in /proc/[0-9]*; do
+    p="${p#/proc/}"
+    if [[ $p != "$first" && "$(readlink "/proc/$p/root" 2>/dev/null)" == "$root" ]]; then
+      kill -TERM "$p" 2>/dev/null || true
+    fi
+  done
+  for _ in $(seq 120); do kill -0 "$first" 2>/dev/null || return 0; sleep 0.5; done
+  kill -KILL "$first" 2>/dev/null || true
+}
+trap 'stop_namespace; status=143' INT TERM
+wait "$pipeline" || status=$((status ? status : $?))
+while kill -0 "$pipeline" 2>/dev/null; do wait "$pipeline" || true; done
 rm -f "$dir/unshare.pid"
 # the phases timed inside: "== NAME: N s" lines (Maven leaves colour resets before some)
 while read -r line; do
