@@ -162,7 +162,7 @@ else
 fi
 env_in=(HOME=/root "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" TERM=dumb LANG=C.UTF-8)
 while IFS='=' read -r name _; do
-  [[ $name == PGMIGRATE_* && $name != PGMIGRATE_DEBIAN_* ]] && env_in+=("$name=${!name}")
+  [[ $name == PGMIGRATE_* ]] && env_in+=("$name=${!name}")
 done < <(env)
 t=$SECONDS
 status=0
