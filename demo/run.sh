@@ -7,10 +7,15 @@
 # volumes); it installs Java, Maven, Go and Debian's PostgreSQL when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+t=$SECONDS
 bash tools/install-prerequisites.sh
+echo "== prerequisites: $((SECONDS - t)) s"; t=$SECONDS
 export GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
 bash tools/kube-binaries/build.sh etcd kube-apiserver kubectl
+echo "== kube binaries: $((SECONDS - t)) s"; t=$SECONDS
 mvn -B -q -pl operator -am -DskipTests -DskipITs install
+echo "== operator build: $((SECONDS - t)) s"; t=$SECONDS
 mvn -B -q -pl operator exec:java -Dexec.classpathScope=test \
   -Dexec.mainClass=io.pgmigrate.operator.demo.Demo -Dpgmigrate.repoRoot="$PWD" \
   -Dlogback.configurationFile="$PWD/demo/logback.xml"
+echo "== demo: $((SECONDS - t)) s"
