@@ -1,7 +1,10 @@
 package io.pgmigrate.operator.postgres;
 
+import io.pgmigrate.operator.api.DatabaseStatus;
 import java.sql.Connection;
 import java.sql.SQLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How much of a database the target holds, from its statistics, cheaply (no table is read or
@@ -14,6 +17,23 @@ import java.sql.SQLException;
  * and takes no lock).
  */
 public record CopyTotals(long rows, long bytes) {
+
+  private static final Logger log = LoggerFactory.getLogger(CopyTotals.class);
+
+  /**
+   * Reads them into a database's status ({@code rowsCopied}, {@code bytesCopied}), for both
+   * methods' steps. Only progress to show: a failure leaves the last numbers as they were.
+   */
+  public static void recordIn(Connection dst, DatabaseStatus db) {
+    try {
+      var totals = read(dst);
+      db.setRowsCopied(totals.rows());
+      db.setBytesCopied(totals.bytes());
+    } catch (SQLException e) {
+      Interrupts.rethrowIfInterrupted(e);
+      log.debug("reading the totals of {} on the target: {}", db.getName(), e.getMessage());
+    }
+  }
 
   /** Reads the totals of the connected target database. */
   public static CopyTotals read(Connection dst) throws SQLException {

@@ -313,25 +313,13 @@ final class DumpStep implements MethodStep {
     }
     for (var db : databases) {
       try (var dst = connector.open(logins[1].spec().withDatabase(db.getName()))) {
-        readTotals(dst, db);
+        CopyTotals.recordIn(dst, db);
       } catch (SQLException e) {
         Interrupts.rethrowIfInterrupted(e);
         // the target does not answer: the next pass tries again, the others need not wait
         log.debug("reading the totals of {} on the target: {}", db.getName(), e.getMessage());
         return;
       }
-    }
-  }
-
-  /** The same on an open connection to the target database; a failure leaves them as they were. */
-  static void readTotals(java.sql.Connection dst, DatabaseStatus db) {
-    try {
-      var totals = CopyTotals.read(dst);
-      db.setRowsCopied(totals.rows());
-      db.setBytesCopied(totals.bytes());
-    } catch (SQLException e) {
-      Interrupts.rethrowIfInterrupted(e);
-      log.debug("reading the totals of {} on the target: {}", db.getName(), e.getMessage());
     }
   }
 

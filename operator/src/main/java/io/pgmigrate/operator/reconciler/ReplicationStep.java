@@ -9,6 +9,7 @@ import io.pgmigrate.operator.api.PgMigration;
 import io.pgmigrate.operator.api.PgMigrationStatus;
 import io.pgmigrate.operator.checks.Bytes;
 import io.pgmigrate.operator.dump.DumpPods;
+import io.pgmigrate.operator.postgres.CopyTotals;
 import io.pgmigrate.operator.postgres.Interrupts;
 import io.pgmigrate.operator.postgres.ConnectionSpec;
 import io.pgmigrate.operator.postgres.Conninfo;
@@ -181,7 +182,7 @@ final class ReplicationStep implements MethodStep {
               isSuperuser(dst));
           FaultPoints.reached("replication.subscriptionReady");
           progress = Replication.progress(dst, names.subscription());
-          DumpStep.readTotals(dst, db);
+          CopyTotals.recordIn(dst, db);
         }
         if (!slot.exists()) {
           throw new SQLException("our replication slot " + names.slot() + " is gone from the"
@@ -413,7 +414,7 @@ final class ReplicationStep implements MethodStep {
               Replication.dropSubscription(dst, names.subscription());
               FaultPoints.reached("cutover.subscriptionDropped");
               // the last changes are applied: the final numbers
-              DumpStep.readTotals(dst, db);
+              CopyTotals.recordIn(dst, db);
             }
             Replication.dropSlot(src, names.slot());
             FaultPoints.reached("cutover.slotDropped");
