@@ -58,6 +58,18 @@ java_major() { # the major version of javac on PATH, or 0
 }
 need_apt=()
 [[ -x /usr/lib/postgresql/15/bin/initdb && -x /usr/lib/postgresql/15/bin/pg_dump ]] || need_apt+=(postgresql-15)
+# PostgreSQL 15 at Debian's newest minor, as a new user gets it: a minor release can change
+# what pg_dump writes and servers accept (15.20 gives every column a pg_attver option that
+# older servers reject), and the tests are to meet what users meet
+pg15_installed="$(dpkg-query -W -f='${Version}' postgresql-15 2>/dev/null || true)"
+if [[ -n $pg15_installed && $(id -u) == 0 ]]; then
+  apt-get update -qq && apt_updated=1
+  pg15_candidate="$(apt-cache policy postgresql-15 | awk '/Candidate:/ {print $2}')"
+  if [[ -n $pg15_candidate && $pg15_candidate != "$pg15_installed" ]]; then
+    echo "PostgreSQL 15: $pg15_installed installed, Debian has $pg15_candidate"
+    need_apt+=(postgresql-15 postgresql-client-15 libpq5)
+  fi
+fi
 command -v openssl >/dev/null || need_apt+=(openssl)
 (($(java_major) >= 17)) || need_apt+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || need_apt+=(maven)

@@ -5,7 +5,7 @@
 # The fresh machine: a root file system that mmdebstrap makes from Debian's packages (variant
 # minbase, plus ca-certificates, git and sudo: what `git clone` and the README's `sudo` need;
 # /etc/hosts and LANG=C.UTF-8 as an installed Debian has them; a user `dev` who may sudo), entered
-# with chroot in a mount and PID namespace of its own (unshare): this machine's kernel and
+# with pivot_root in a mount and PID namespace of its own (unshare): this machine's kernel and
 # network, /proc of its own, /sys (with the cgroups) and /dev (with /dev/pts) bound in, a new
 # tmpfs on /run. Nothing of this machine's caches is there (~/.m2, ~/.kubeapitest, Go's caches,
 # /var/cache/pgmigrate-tests, /opt/pgmigrate-tools): everything comes from the registries again.
@@ -178,7 +178,12 @@ status=0
   mount --rbind /sys "$root/sys"
   mount --rbind /dev "$root/dev"
   mount -t tmpfs -o mode=755,nosuid,nodev tmpfs "$root/run"
-  exec chroot "$root" /usr/bin/env -i "$@"
+  # pivot_root, not chroot: the outside root leaves the namespace, so a container runc starts
+  # (or `kubectl exec` joins) sees its own root file system and nothing of this machine
+  cd "$root"
+  pivot_root . mnt
+  umount -l /mnt
+  exec /usr/bin/env -i "$@"
 ' fresh "$root" "${env_in[@]}" /bin/bash -c "$inner" </dev/null ) 2>&1 | tee "$log" &
 pipeline=$!
 stop_namespace() {
@@ -191,9 +196,11 @@ stop_namespace() {
   first="${first%% *}"
   [[ -n $first ]] || return 0
   echo "stopping the fresh machine's processes" >&2
+  local ns
+  ns="$(readlink "/proc/$first/ns/pid")" || return 0
   for p in /proc/[0-9]*; do
     p="${p#/proc/}"
-    if [[ $p != "$first" && "$(readlink "/proc/$p/root" 2>/dev/null)" == "$root" ]]; then
+    if [[ $p != "$first" && "$(readlink "/proc/$p/ns/pid" 2>/dev/null)" == "$ns" ]]; then
       kill -TERM "$p" 2>/dev/null || true
     fi
   done

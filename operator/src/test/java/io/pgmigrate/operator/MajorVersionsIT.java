@@ -81,8 +81,13 @@ class MajorVersionsIT {
   static final Map<Method, List<Pair>> CI = Map.of(
       Method.CONTINUOUS, List.of(new Pair(13, 14), new Pair(13, 15), new Pair(14, 15),
           new Pair(15, 17), new Pair(16, 17)),
-      Method.DUMP, List.of(new Pair(13, 15), new Pair(15, 15), new Pair(16, 17),
-          new Pair(17, 17)));
+      Method.DUMP, List.of(new Pair(13, 15), new Pair(15, 15), new Pair(15, 16),
+          new Pair(16, 17), new Pair(17, 17)));
+  /**
+   * The dump pairs copied with one job (pg_dump piped into pg_restore) rather than two (the
+   * parallel COPY streams): 15 into an older minor's 16, whose restore path differs.
+   */
+  static final List<Pair> ONE_JOB = List.of(new Pair(15, 16));
 
   static boolean all() {
     return "all".equals(System.getProperty("pgmigrate.majorVersions"));
@@ -134,6 +139,10 @@ class MajorVersionsIT {
         "create table events_late partition of events for values from (1000) to (100000)",
         "insert into events select g, 'e' || g from generate_series(1, 3000) g",
         "alter table kinds owner to mv_owner",
+        // column options travel with the schema; a server's own (pg_attver, which every
+        // column of 15.20 and later carries) must not, since older servers reject it
+        "alter table big alter column body set (n_distinct = -0.5)",
+        "alter table kinds alter column x set (n_distinct = 40, n_distinct_inherited = 40)",
         "create sequence invoice_no start 500",
         "select nextval('invoice_no') from generate_series(1, 7)",
         "vacuum analyze");
@@ -158,6 +167,15 @@ class MajorVersionsIT {
     assertThat(Contents.tables(dst, DB)).isEqualTo(tables);
     assertThat(Contents.sequences(dst, DB)).isEqualTo(Contents.sequences(src, DB))
         .containsEntry("public.invoice_no", "506");
+    if (src.major() == 15) {
+      // tools/install-prerequisites.sh installs Debian's newest 15, which sets pg_attver:
+      // what a source of that minor gives every pg_dump but its own
+      assertThat(setsAttver(src)).as("the 15 source sets pg_attver").isTrue();
+    }
+    assertThat(columnOptions(dst)).as("column options but the server's own pg_attver")
+        .isEqualTo(columnOptions(src))
+        .containsEntry("public.big.body", "n_distinct=-0.5")
+        .containsEntry("public.kinds.x", "n_distinct=40,n_distinct_inherited=40");
     assertThat(roles(dst)).isEqualTo(roles(src)).hasSize(2)
         .containsEntry("mv_app", "true 5 false statement_timeout=7s member of mv_owner");
     // the password hash came along: the application logs in to the target
@@ -170,6 +188,27 @@ class MajorVersionsIT {
     } catch (java.sql.SQLException e) {
       throw new AssertionError("mv_app cannot log in to the target", e);
     }
+  }
+
+  /** A column option but the server's own. */
+  private static final String USER_OPTION = "o not like 'pg\\_attver=%'";
+
+  /** Each column's options, but pg_attver (which servers set themselves), sorted. */
+  static Map<String, String> columnOptions(PostgresServer server) {
+    return Contents.query(server, DB,
+        "select c.relnamespace::regnamespace || '.' || c.relname || '.' || a.attname,"
+            + " array_to_string(array(select o from unnest(a.attoptions) o"
+            + " where " + USER_OPTION + " order by o), ',')"
+            + " from pg_attribute a join pg_class c on c.oid = a.attrelid"
+            + " where c.relnamespace = 'public'::regnamespace and a.attnum > 0"
+            + " and exists (select 1 from unnest(a.attoptions) o where " + USER_OPTION + ")");
+  }
+
+  /** Whether the server gives every column a pg_attver option (15.20 and later minors). */
+  static boolean setsAttver(PostgresServer server) {
+    return !Contents.query(server, DB, "select attname, '' from pg_attribute"
+        + " where attrelid = 'public.big'::regclass and attname = 'id'"
+        + " and attoptions::text like '%pg\\_attver=%'").isEmpty();
   }
 
   static PgMigration migration(OperatorExtension.Env env, String name, PostgresServer src,
@@ -277,7 +316,8 @@ class MajorVersionsIT {
       assertThat(dst.major()).isEqualTo(pair.target());
       seed(src);
       var m = migration(env, name, src, dst, pair, Method.DUMP);
-      m.getSpec().getDump().setJobs(2);
+      boolean oneJob = ONE_JOB.contains(pair);
+      m.getSpec().getDump().setJobs(oneJob ? 1 : 2);
       env.client().resource(m).create();
       var ready = awaitPhase(env, name, Phase.Ready, Duration.ofMinutes(3));
       assertThat(ready.getStatus().getMethod()).isEqualTo(Method.DUMP);
@@ -288,9 +328,13 @@ class MajorVersionsIT {
       var format = pair.source() == pair.target() ? "binary" : "text";
       var pod = ready.getStatus().getDatabases().get(0).getPod();
       var log = env.podLog(pod);
-      assertThat(log).contains("streaming 1 table(s) of 1048576 bytes or more in " + format)
-          .contains("copied public.big (" + format + ")")
-          .contains("verified: ");
+      if (oneJob) {
+        assertThat(log).contains("copying database with 1 job").contains("verified: ");
+      } else {
+        assertThat(log).contains("streaming 1 table(s) of 1048576 bytes or more in " + format)
+            .contains("copied public.big (" + format + ")")
+            .contains("verified: ");
+      }
       ContinuousMigrationIT.deleteAndWait(env, name);
     }
   }

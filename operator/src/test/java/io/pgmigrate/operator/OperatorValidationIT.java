@@ -1,6 +1,7 @@
 package io.pgmigrate.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Event;
@@ -10,6 +11,7 @@ import io.pgmigrate.operator.api.Method;
 import io.pgmigrate.operator.api.Phase;
 import io.pgmigrate.operator.api.PgMigration;
 import io.pgmigrate.operator.reconciler.Conditions;
+import io.pgmigrate.operator.testing.Contents;
 import io.pgmigrate.operator.testing.Fixtures;
 import io.pgmigrate.operator.testing.LogCapture;
 import io.pgmigrate.operator.testing.OperatorExtension;
@@ -82,6 +84,38 @@ class OperatorValidationIT {
         assertThat(e.getType()).isEqualTo("Warning");
         assertThat(e.getReason()).isEqualTo("ValidationFailed");
       });
+    }
+  }
+
+  @Test
+  void aSourceThatAllowsNoPgoutputFailsWithItsRemedyBeforeAnySlotIsMade(
+      OperatorExtension.Env env, PostgresPair.Servers pg) {
+    // output_plugin_libraries exists from 15.19 (tools/install-prerequisites.sh installs
+    // Debian's newest 15): there, replication may use only the plugins it lists
+    try (var locked = PostgresServer.builder().name("no-pgoutput")
+        .set("output_plugin_libraries", "test_decoding").start()) {
+      assertThat(Contents.query(locked, "postgres", "select name, setting from pg_settings"
+          + " where name = 'output_plugin_libraries'"))
+          .containsExactly(Map.entry("output_plugin_libraries", "test_decoding"));
+      var m = Fixtures.migration(env.client(), env.namespace(), "plugins", locked, pg.target());
+      plaintext(m);
+      m.getSpec().setDatabases(List.of("postgres"));
+      env.client().resource(m).create();
+
+      var failed = awaitPhase(env, "plugins", Phase.Failed);
+      var c = check(failed, "source.outputPlugin");
+      assertThat(c.getResult()).isEqualTo(CheckOutcome.Failed);
+      assertThat(c.getMessage()).contains("'test_decoding'").contains("pgoutput");
+      assertThat(c.getRemedy())
+          .contains("output_plugin_libraries = 'test_decoding, pgoutput'");
+      assertThat(failed.getStatus().getMessage()).contains("source.outputPlugin");
+      assertThat(Contents.query(locked, "postgres",
+          "select 'slots', count(*)::text from pg_replication_slots"))
+          .containsExactly(Map.entry("slots", "0"));
+      // what the check foresees: this server refuses the plugin a subscription needs
+      assertThatThrownBy(() -> locked.execute("postgres",
+          "select pg_create_logical_replication_slot('probe', 'pgoutput')"))
+          .hasMessageContaining("pgoutput");
     }
   }
 

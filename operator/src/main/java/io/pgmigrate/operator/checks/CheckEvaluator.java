@@ -27,6 +27,7 @@ public final class CheckEvaluator {
       List.of(
           CheckName.SOURCE_PRIVILEGES.id(),
           CheckName.SOURCE_WAL_LEVEL.id(),
+          CheckName.SOURCE_OUTPUT_PLUGIN.id(),
           CheckName.SOURCE_REPLICATION_SLOTS.id(),
           CheckName.SOURCE_WAL_SENDERS.id(),
           CheckName.TARGET_SUBSCRIPTION_PRIVILEGES.id(),
@@ -69,6 +70,7 @@ public final class CheckEvaluator {
       var prerequisites = new ArrayList<CheckResult>();
       prerequisites.add(sourcePrivileges(src, dbs, source.contents()));
       prerequisites.add(walLevel(src));
+      prerequisites.add(outputPlugin(src));
       prerequisites.add(replicationSlots(src, dst, dbs.size()));
       prerequisites.add(walSenders(src, dst, dbs.size()));
       prerequisites.add(subscriptionPrivileges(dst));
@@ -361,6 +363,33 @@ public final class CheckEvaluator {
               + " service, its logical replication / wal_level parameter); or use method: dump.");
     }
     return passed(CheckName.SOURCE_WAL_LEVEL, "wal_level is logical");
+  }
+
+  /**
+   * From PostgreSQL 15.19 on, a server lets replication use only the output
+   * plugins its output_plugin_libraries lists; the subscription's walsender needs pgoutput.
+   */
+  static CheckResult outputPlugin(ServerInfo src) {
+    var libraries = src.outputPluginLibraries();
+    if (libraries == null) {
+      return passed(CheckName.SOURCE_OUTPUT_PLUGIN,
+          "the source lets replication use any output plugin (no output_plugin_libraries)");
+    }
+    for (var entry : libraries.split(",")) {
+      var name = entry.strip().replace("\"", "");
+      name = name.substring(name.lastIndexOf('/') + 1);
+      if (name.equals("pgoutput") || name.equals("pgoutput.so")) {
+        return passed(CheckName.SOURCE_OUTPUT_PLUGIN,
+            "output_plugin_libraries lets replication use pgoutput");
+      }
+    }
+    return failed(
+        CheckName.SOURCE_OUTPUT_PLUGIN,
+        "output_plugin_libraries is '" + libraries + "': logical replication's pgoutput is not"
+            + " allowed, so the subscription cannot start",
+        "On the source: add pgoutput to output_plugin_libraries (ALTER SYSTEM SET"
+            + " output_plugin_libraries = '" + (libraries.isBlank() ? "" : libraries + ", ")
+            + "pgoutput', then SELECT pg_reload_conf()), or use method: dump.");
   }
 
   static CheckResult replicationSlots(ServerInfo src, ServerInfo dst, int databases) {

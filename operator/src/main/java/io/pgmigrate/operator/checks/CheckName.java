@@ -19,6 +19,7 @@ public enum CheckName {
   TARGET_CREATE_DATABASE("target.createDatabase"),
   SOURCE_PRIVILEGES("source.privileges"),
   SOURCE_WAL_LEVEL("source.walLevel"),
+  SOURCE_OUTPUT_PLUGIN("source.outputPlugin"),
   SOURCE_REPLICATION_SLOTS("source.replicationSlots"),
   SOURCE_WAL_SENDERS("source.walSenders"),
   TARGET_SUBSCRIPTION_PRIVILEGES("target.subscriptionPrivileges"),

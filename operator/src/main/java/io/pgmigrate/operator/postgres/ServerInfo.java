@@ -23,7 +23,9 @@ public record ServerInfo(
     String systemIdentifier,
     boolean ssl,
     String sslVersion,
-    String sslCipher) {
+    String sslCipher,
+    /** null on servers without the setting (15 before 15.19, and older minors of others). */
+    String outputPluginLibraries) {
 
   public int major() {
     return versionNum / 10000;

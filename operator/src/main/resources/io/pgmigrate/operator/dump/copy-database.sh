@@ -50,6 +50,25 @@ read -r -a dump_flags <<< "${DUMP_FLAGS:-}"
 # operator fails the migration instead of retrying (DumpPods.VERIFICATION_FAILED_EXIT_CODE)
 VERIFICATION_FAILED=4
 
+# restore_pre_data ARCHIVE [PG_RESTORE_ARGS...]: the archive's pre-data section (ARCHIVE - is
+# standard input), restored on the target through its SQL text, without the column option
+# that servers manage themselves: from PostgreSQL 15.20 on every column carries pg_attver,
+# which the server sets and ignores when a user sets it; pg_dump 15.20 leaves it out, other
+# versions write ALTER TABLE ... ALTER COLUMN ... SET (pg_attver=N), which older servers
+# reject. Every other column option is kept.
+restore_pre_data() {
+  local archive=()
+  [ "$1" = - ] || archive=("$1")
+  shift
+  pg_restore "${restore_flags[@]}" --section=pre-data "$@" --file=- "${archive[@]}" \
+    | LC_ALL=C sed -E '/^ALTER [A-Z ]+ .+ ALTER COLUMN .+ SET \(.*\);$/ {
+        s/ SET \(pg_attver=[0-9]+, / SET (/
+        s/, pg_attver=[0-9]+([,)])/\1/
+        / SET \(pg_attver=[0-9]+\);$/d
+      }' \
+    | dst psql -Xq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" > /dev/null
+}
+
 # SCHEMA_PASS=cutover (the continuous method, once the target confirmed the cutover position
 # and replication is removed): what logical replication does not carry. Unlogged tables are
 # emptied and copied; large objects (with their comments and privileges) are dropped where a
@@ -125,8 +144,7 @@ SQL
     "$work/identity" "$work/all.list" > "$work/identity.list"
   if [ "$SCHEMA_PASS" = pre ]; then
     echo "copying the schema before the initial copy: pre-data, $(wc -l < "$work/identity.list") primary key(s) and replica identity index(es)"
-    dst pg_restore --exit-on-error "${restore_flags[@]}" --section=pre-data \
-      --use-list="$work/all.list" --dbname="$DST_DBNAME" "$work/schema.dump"
+    restore_pre_data "$work/schema.dump" --use-list="$work/all.list"
     dst pg_restore --exit-on-error "${restore_flags[@]}" --use-list="$work/identity.list" \
       --dbname="$DST_DBNAME" "$work/schema.dump"
   else
@@ -371,7 +389,10 @@ hold_snapshot
 if [ "$JOBS" -le 1 ]; then
   echo "copying database with 1 job: pg_dump | pg_restore in the exported snapshot"
   # no compression: the archive only crosses a pipe, and compressing it halves the throughput
+  src pg_dump --format=custom --compress=0 --snapshot="$SNAPSHOT" --section=pre-data \
+    | restore_pre_data -
   src pg_dump --format=custom --compress=0 --snapshot="$SNAPSHOT" "${dump_flags[@]}" \
+      --section=data --section=post-data \
     | dst pg_restore --exit-on-error "${restore_flags[@]}" --dbname="$DST_DBNAME"
   count_source
   count_target
@@ -421,7 +442,7 @@ echo "streaming ${#oids[@]} table(s) of ${PARALLEL_MIN_BYTES:-1048576} bytes or 
 
 src pg_dump --format=custom --compress=0 --snapshot="$SNAPSHOT" "${dump_flags[@]}" \
   "${excludes[@]}" --file="$work/rest.dump"
-dst pg_restore --exit-on-error "${restore_flags[@]}" --section=pre-data --dbname="$DST_DBNAME" "$work/rest.dump"
+restore_pre_data "$work/rest.dump"
 dst pg_restore --exit-on-error "${restore_flags[@]}" --section=data --dbname="$DST_DBNAME" "$work/rest.dump" &
 rest=$!
 printf '%s\n' "${oids[@]}" | xargs -r -n 1 -P "$JOBS" bash -c 'set -euo pipefail; copy_table "$1"' copy_table

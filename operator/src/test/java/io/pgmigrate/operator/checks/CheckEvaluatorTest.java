@@ -36,11 +36,13 @@ class CheckEvaluatorTest {
     String sysid = "111";
     boolean ssl = true;
     boolean replication = false;
+    String outputPluginLibraries = null;
 
     ServerInfo build() {
       return new ServerInfo(versionNum, "15.4", "migrator", superuser, replication, createDb, false,
           createSubscription, walLevel, maxSlots, usedSlots, maxSenders, usedSenders, keepSize,
-          inRecovery, workers, 16, syncWorkers, sysid, ssl, "TLSv1.3", "TLS_AES_256_GCM_SHA384");
+          inRecovery, workers, 16, syncWorkers, sysid, ssl, "TLSv1.3", "TLS_AES_256_GCM_SHA384",
+          outputPluginLibraries);
     }
   }
 
@@ -95,6 +97,32 @@ class CheckEvaluatorTest {
     assertThat(c.getResult()).isEqualTo(CheckOutcome.Failed);
     assertThat(c.getMessage()).contains("replica");
     assertThat(c.getRemedy()).contains("wal_level = logical");
+  }
+
+  @Test
+  void outputPluginLibrariesWithoutPgoutputFailWithRemedyAndWithItPass() {
+    src.outputPluginLibraries = "test_decoding, wal2json";
+    var c = check(evaluate(), "source.outputPlugin");
+    assertThat(c.getResult()).isEqualTo(CheckOutcome.Failed);
+    assertThat(c.getMessage()).contains("'test_decoding, wal2json'").contains("pgoutput");
+    assertThat(c.getRemedy())
+        .contains("output_plugin_libraries = 'test_decoding, wal2json, pgoutput'");
+    src.outputPluginLibraries = "";
+    assertThat(check(evaluate(), "source.outputPlugin").getResult())
+        .isEqualTo(CheckOutcome.Failed);
+    for (var allowed : List.of("pgoutput, test_decoding", "test_decoding,pgoutput",
+        "\"$libdir/pgoutput\"")) {
+      src.outputPluginLibraries = allowed;
+      assertThat(check(evaluate(), "source.outputPlugin").getResult()).as(allowed)
+          .isEqualTo(CheckOutcome.Passed);
+    }
+    src.outputPluginLibraries = null; // a server without the setting
+    assertThat(check(evaluate(), "source.outputPlugin").getResult())
+        .isEqualTo(CheckOutcome.Passed);
+    spec.setMethod(Method.DUMP);
+    src.outputPluginLibraries = "test_decoding";
+    assertThat(evaluate().checks()).extracting(CheckResult::getName)
+        .doesNotContain("source.outputPlugin");
   }
 
   @Test
