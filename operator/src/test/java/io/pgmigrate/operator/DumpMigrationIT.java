@@ -36,6 +36,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -295,11 +296,13 @@ class DumpMigrationIT {
         .satisfies(o -> assertThat(o.getUid()).isEqualTo(ready.getMetadata().getUid()));
   }
 
-  @ParameterizedTest(name = "jobs {0}")
-  @ValueSource(ints = {1, 2})
+  @ParameterizedTest(name = "jobs {0}, tables split above {1}")
+  @CsvSource({"1, ''", "2, ''", "2, 256Ki"})
   void aSourceWrittenToThroughoutTheCopyIsVerifiedAgainstTheDumpsSnapshot(
-      int jobs, OperatorExtension.Env env, PostgresPair.Servers pg) throws Exception {
-    var db = "dump_live_" + jobs;
+      int jobs, String split, OperatorExtension.Env env, PostgresPair.Servers pg)
+      throws Exception {
+    var name = "live-" + jobs + (split.isEmpty() ? "" : "-split");
+    var db = name.replace('-', '_').replace("live", "dump_live");
     var source = pg.source();
     source.execute("postgres", "create database " + db);
     source.execute(db, Writer.TABLE,
@@ -307,9 +310,11 @@ class DumpMigrationIT {
         "insert into items (v) select repeat(md5(g::text), 2) from generate_series(1, 20000) g",
         "create table quiet (id int primary key, body text)",
         "insert into quiet select g, md5(g::text) from generate_series(1, 500) g");
-    var m = Fixtures.migration(env.client(), env.namespace(), "live-" + jobs, source, pg.target());
+    var m = Fixtures.migration(env.client(), env.namespace(), name, source, pg.target());
     m.getSpec().setMethod(Method.DUMP);
     m.getSpec().getDump().setJobs(jobs);
+    // items (about 2.4 MB) in parts of 256 KiB, several streams writing it at once
+    m.getSpec().getDump().setSplitTablesLargerThan(split);
     m.getSpec().setDatabases(List.of(db));
     PgMigration done;
     // inserts, updates and deletes before, during and after the copy, until the verdict: the
@@ -318,7 +323,7 @@ class DumpMigrationIT {
       await().atMost(Duration.ofSeconds(20)).until(() -> writer.statements() > 100);
       env.client().resource(m).create();
       done = await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300))
-          .until(() -> get(env, "live-" + jobs), x -> x.getStatus() != null
+          .until(() -> get(env, name), x -> x.getStatus() != null
               && (x.getStatus().getPhase() == Phase.Ready
                   || x.getStatus().getPhase() == Phase.Failed));
     }
@@ -346,6 +351,20 @@ class DumpMigrationIT {
     assertThat(env.client().pods().inNamespace(env.namespace())
         .withLabel(DumpPods.MIGRATION_UID, done.getMetadata().getUid()).list().getItems())
         .singleElement().satisfies(p -> assertThat(p.getMetadata().getName()).endsWith("-1"));
+    var log = env.podLog(done.getStatus().getDatabases().get(0).getPod());
+    assertThat(log).contains("analyzed the target's tables");
+    if (!split.isEmpty()) {
+      assertThat(log).containsPattern("1 split into [0-9]{1,2} part\\(s\\) in all")
+          .contains("copied public.items pages 0-32 (binary)")
+          .containsPattern("copied public.items pages [0-9]+-end \\(binary\\)");
+    } else if (jobs > 1) {
+      assertThat(log).contains("(0 split into 1 part(s) in all)")
+          .contains("copied public.items (binary)");
+    }
+    // planner statistics on the target, as on an analyzed source
+    assertThat(Contents.query(pg.target(), db, "select relname, n_live_tup::text"
+        + " from pg_stat_user_tables where relname = 'quiet' and last_analyze is not null"))
+        .containsEntry("quiet", "500");
   }
 
   @ParameterizedTest(name = "jobs {0}")

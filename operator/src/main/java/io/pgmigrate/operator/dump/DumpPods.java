@@ -135,6 +135,7 @@ public final class DumpPods {
     env.add(value("SCHEMA_PASS", r.kind().schemaPass));
     env.add(value("SCRATCH", "/scratch"));
     env.add(value("PARALLEL_MIN_BYTES", Long.toString(PARALLEL_MIN_BYTES)));
+    env.add(value("SPLIT_MIN_BYTES", Long.toString(dump.splitTablesLargerThanBytes())));
     env.add(value("RESTORE_FLAGS", r.withOwners() ? "" : "--no-owner --no-acl"));
     var volumes = new ArrayList<Volume>();
     var mounts = new ArrayList<VolumeMount>();

@@ -6,9 +6,10 @@
 # JOBS = 1 streams pg_dump's custom format, in that snapshot, into pg_restore.
 # JOBS > 1 copies the tables of PARALLEL_MIN_BYTES or more with JOBS parallel COPY streams
 # (source to target, nothing on disk), all reading the snapshot, so the copy is as consistent
-# as a single pg_dump; pg_dump, in the same snapshot, carries the schema, the smaller tables,
-# sequences and large objects; indexes and constraints are built afterwards with JOBS parallel
-# jobs.
+# as a single pg_dump; a table larger than SPLIT_MIN_BYTES (when set) goes in parts, ranges of
+# its pages, over several streams; pg_dump, in the same snapshot, carries the schema, the
+# smaller tables, sequences and large objects; indexes and constraints are built afterwards
+# with JOBS parallel jobs, and the target's tables analyzed.
 # Then it counts every table's rows on the source in the snapshot and on the target, and exits
 # with VERIFICATION_FAILED when they differ: the counts of a live source match only there.
 # The continuous method's schema copies (SCHEMA_PASS pre, post, cutover) are described below.
@@ -67,6 +68,18 @@ restore_pre_data() {
         / SET \(pg_attver=[0-9]+\);$/d
       }' \
     | dst psql -Xq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" > /dev/null
+}
+
+# analyze_target: planner statistics for the copied tables, so that the first queries on the
+# target after the cutover are planned on them rather than on none (pg_restore and logical
+# replication leave none; autovacuum gathers them only later). Statistics only: a failure is
+# reported and changes nothing of the copy.
+analyze_target() {
+  if dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" -c "ANALYZE" 2>&1; then
+    echo "analyzed the target's tables"
+  else
+    echo "could not analyze the target's tables (the copy is complete; run ANALYZE there)"
+  fi
 }
 
 # SCHEMA_PASS=cutover (the continuous method, once the target confirmed the cutover position
@@ -153,6 +166,7 @@ SQL
     echo "copying the rest of the schema after the initial copy: indexes, constraints, triggers"
     dst pg_restore --exit-on-error "${restore_flags[@]}" --section=post-data --clean --if-exists \
       --use-list="$work/rest.list" --dbname="$DST_DBNAME" "$work/schema.dump"
+    analyze_target
   fi
   rm -rf "$work"
   echo "done"
@@ -173,18 +187,23 @@ SESSION_SQL="SELECT pg_catalog.count(pg_catalog.set_config(name, setting, false)
  WHERE name IN (SELECT pg_catalog.lower(name) FROM pg_catalog.pg_settings) \\gset"
 export SESSION_SQL
 
-# copy_table OID: copies one table's rows, reading in the exported snapshot, into the target
-# table, emptied and filled in one transaction (frozen, so the target needs no vacuum to set
-# hint bits or freeze). The TRUNCATE only ever empties what this script wrote: the table was
-# created moments before by the pre-data restore, which stops at any table that already
-# existed on the target; within the script it lets the text retry start clean.
+# copy_table OID[:FIRST:END]: copies one table's rows, reading in the exported snapshot, into
+# the target table, emptied and filled in one transaction (frozen, so the target needs no
+# vacuum to set hint bits or freeze). The TRUNCATE only ever empties what this script wrote:
+# the table was created moments before by the pre-data restore, which stops at any table that
+# already existed on the target; within the script it lets the text retry start clean.
+# With FIRST:END, only the rows in pages FIRST to END - 1 (END empty: to the last page), one
+# part of a table split across streams (SPLIT_MIN_BYTES): appended in a transaction of its
+# own, neither emptied nor frozen, since the other parts write the same table meanwhile; a
+# failed part commits nothing, so the text retry needs no emptying either.
 # Binary when both servers are of one major version, unless a column holds (directly, in an
 # array, domain or composite) an object reference such as regclass: binary carries those as
 # the source's OIDs, which mean other objects or none on the target. Text otherwise, and when
 # a column's type has no binary form.
 copy_table() {
-  local parts format
-  readarray -d '' -t parts < <(src psql -XAtq -z -v ON_ERROR_STOP=1 -v oid="$1" -v generated="$GENERATED" <<'SQL'
+  local parts format oid first="" end="" what
+  IFS=: read -r oid first end <<< "$1"
+  readarray -d '' -t parts < <(src psql -XAtq -z -v ON_ERROR_STOP=1 -v oid="$oid" -v generated="$GENERATED" <<'SQL'
 WITH RECURSIVE types (oid) AS (
   SELECT a.atttypid FROM pg_catalog.pg_attribute a
    WHERE a.attrelid = :'oid' AND a.attnum > 0 AND NOT a.attisdropped
@@ -207,31 +226,43 @@ SELECT pg_catalog.format('%I.%I', n.nspname, c.relname),
 SQL
   )
   if [ "${#parts[@]}" -ne 3 ]; then
-    echo "could not read the columns of table $1 on the source" >&2
+    echo "could not read the columns of table $oid on the source" >&2
     exit 255
   fi
   format="$COPY_FORMAT"
   if [ "${parts[2]%$'\n'}" != 0 ]; then
     format=text
   fi
-  if copy_rows "${parts[0]}" "${parts[1]}" "$format"; then
-    echo "copied ${parts[0]} ($format)"
-  elif [ "$format" = binary ] && copy_rows "${parts[0]}" "${parts[1]}" text; then
-    echo "copied ${parts[0]} (text: binary copy failed)"
+  what="${parts[0]}"
+  if [ -n "$first" ]; then
+    what+=" pages $first-${end:-end}"
+  fi
+  if copy_rows "${parts[0]}" "${parts[1]}" "$format" "$first" "$end"; then
+    echo "copied $what ($format)"
+  elif [ "$format" = binary ] && copy_rows "${parts[0]}" "${parts[1]}" text "$first" "$end"; then
+    echo "copied $what (text: binary copy failed)"
   else
     exit 255 # stops xargs
   fi
 }
+# copy_rows TABLE COLUMNS FORMAT [FIRST END]: see copy_table
 copy_rows() {
-  { printf '%s\n' "$SESSION_SQL"; cat; } <<'SQL' \
+  local select="COPY :table (:columns) TO STDOUT (FORMAT :format);"
+  local into=(-c "TRUNCATE ONLY $1" -c "COPY $1 ($2) FROM STDIN (FORMAT $3, FREEZE)")
+  if [ -n "${4:-}" ]; then
+    select="COPY (SELECT :columns FROM ONLY :table WHERE ctid >= :'first'::pg_catalog.tid"
+    if [ -n "${5:-}" ]; then
+      select+=" AND ctid < :'end'::pg_catalog.tid"
+    fi
+    select+=") TO STDOUT (FORMAT :format);"
+    into=(-c "COPY $1 ($2) FROM STDIN (FORMAT $3)")
+  fi
+  { printf '%s\n' "$SESSION_SQL"; cat; printf '%s\n' "$select" "COMMIT;"; } <<'SQL' \
     | src psql -XAtq -v ON_ERROR_STOP=1 -v snapshot="$SNAPSHOT" -v table="$1" -v columns="$2" \
-      -v format="$3" \
-    | dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" -c "BEGIN" -c "TRUNCATE ONLY $1" \
-      -c "COPY $1 ($2) FROM STDIN (FORMAT $3, FREEZE)" -c "COMMIT"
+      -v format="$3" -v first="(${4:-0},0)" -v end="(${5:-0},0)" \
+    | dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" -c "BEGIN" "${into[@]}" -c "COMMIT"
 BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
 SET TRANSACTION SNAPSHOT :'snapshot';
-COPY :table (:columns) TO STDOUT (FORMAT :format);
-COMMIT;
 SQL
 }
 export -f src dst copy_table copy_rows
@@ -396,6 +427,7 @@ if [ "$JOBS" -le 1 ]; then
     | dst pg_restore --exit-on-error "${restore_flags[@]}" --dbname="$DST_DBNAME"
   count_source
   count_target
+  analyze_target
   verify_counts
   rm -rf "$work"
   echo "done"
@@ -424,7 +456,8 @@ printf '%s\n' \
   "$TABLES \\gexec" \
   "\\pset fieldsep_zero" "\\pset recordsep_zero" "\\o :tables_file" \
   "SELECT c.oid, '\"' || pg_catalog.replace(n.nspname, '\"', '\"\"') || '\".\"'" \
-  "       || pg_catalog.replace(c.relname, '\"', '\"\"') || '\"'" \
+  "       || pg_catalog.replace(c.relname, '\"', '\"\"') || '\"'," \
+  "       pg_catalog.pg_relation_size(c.oid) / pg_catalog.current_setting('block_size')::int" \
   "$TABLES ORDER BY pg_catalog.pg_table_size(c.oid) DESC;" \
   "\\o" "\\echo listed" >&"$to_holder"
 if ! IFS= read -r listed <&"$from_holder" || [ "$listed" != listed ]; then
@@ -432,20 +465,40 @@ if ! IFS= read -r listed <&"$from_holder" || [ "$listed" != listed ]; then
   exit 1
 fi
 readarray -d '' -t fields < "$work/tables"
-oids=()
+# work items, largest table first: OID, or OID:FIRST:END for each part of a table larger than
+# SPLIT_MIN_BYTES (parts of about that size, the last one open-ended: rows in pages added
+# since the snapshot was taken are invisible to it anyway), from PostgreSQL 14, whose TID
+# range scan reads only a part's pages (older servers would read the whole table per part)
+items=()
 excludes=()
-for ((i = 0; i + 1 < ${#fields[@]}; i += 2)); do
-  oids+=("${fields[i]}")
+split=0
+block_size=$(src psql -XAtq -c "SHOW block_size")
+part_blocks=$(( ${SPLIT_MIN_BYTES:-0} / block_size ))
+for ((i = 0; i + 2 < ${#fields[@]}; i += 3)); do
+  oid="${fields[i]}"
+  blocks="${fields[i + 2]%$'\n'}"
   excludes+=("--exclude-table-data=${fields[i + 1]}")
+  if [ "$part_blocks" -gt 0 ] && [ "$source_version" -ge 140000 ] && [ "$blocks" -gt "$part_blocks" ]; then
+    split=$((split + 1))
+    for ((first = 0; first < blocks; first += part_blocks)); do
+      end=$((first + part_blocks))
+      if [ "$end" -ge "$blocks" ]; then
+        end=""
+      fi
+      items+=("$oid:$first:$end")
+    done
+  else
+    items+=("$oid")
+  fi
 done
-echo "streaming ${#oids[@]} table(s) of ${PARALLEL_MIN_BYTES:-1048576} bytes or more in $COPY_FORMAT; pg_dump carries the rest"
+echo "streaming $((${#fields[@]} / 3)) table(s) of ${PARALLEL_MIN_BYTES:-1048576} bytes or more in $COPY_FORMAT ($split split into ${#items[@]} part(s) in all); pg_dump carries the rest"
 
 src pg_dump --format=custom --compress=0 --snapshot="$SNAPSHOT" "${dump_flags[@]}" \
   "${excludes[@]}" --file="$work/rest.dump"
 restore_pre_data "$work/rest.dump"
 dst pg_restore --exit-on-error "${restore_flags[@]}" --section=data --dbname="$DST_DBNAME" "$work/rest.dump" &
 rest=$!
-printf '%s\n' "${oids[@]}" | xargs -r -n 1 -P "$JOBS" bash -c 'set -euo pipefail; copy_table "$1"' copy_table
+printf '%s\n' "${items[@]}" | xargs -r -n 1 -P "$JOBS" bash -c 'set -euo pipefail; copy_table "$1"' copy_table
 wait "$rest"
 # every stream has its rows: the holder counts the source's and then ends the snapshot while
 # the target's rows are counted (before the policies of row security exist there) and its
@@ -454,6 +507,7 @@ count_source
 count_target
 echo "building indexes and constraints with $JOBS jobs"
 dst pg_restore --exit-on-error "${restore_flags[@]}" --section=post-data --jobs="$JOBS" --dbname="$DST_DBNAME" "$work/rest.dump"
+analyze_target
 verify_counts
 rm -rf "$work"
 echo "done"

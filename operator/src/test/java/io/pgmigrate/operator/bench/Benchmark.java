@@ -44,10 +44,15 @@ public final class Benchmark {
   static final String PIPE = "pg_dump -Fc | pg_restore (plain pipe)";
   static final String DIRECTORY = "pg_dump -Fd -j " + jobs + " + pg_restore -j " + jobs
       + " (Pods before)";
+  /** Debian's pgcopydb (0.10 in bookworm): parallel COPY in one snapshot, like the Pods. */
+  static final String PGCOPYDB = "pgcopydb clone --table-jobs " + jobs + " --index-jobs " + jobs;
+  /** The one-huge-table database and the part size its split runs use. */
+  static final String HUGE = "huge";
+  static final String SPLIT = System.getenv().getOrDefault("BENCH_SPLIT", "256Mi");
   /** Per method, the seconds of each round. */
   static final Map<String, List<Double>> samples = new LinkedHashMap<>();
   /** Per operator run, seconds before its Pod started, in the Pod, after the Pod until Ready. */
-  static final Map<String, List<List<Long>>> operatorSplits = new LinkedHashMap<>();
+  static final Map<String, List<List<Double>>> operatorSplits = new LinkedHashMap<>();
 
   private Benchmark() {}
 
@@ -92,13 +97,16 @@ public final class Benchmark {
                 + jobs + " -f /tmp/bench-dir " + conn(source) + " && pg_restore --exit-on-error -j "
                 + jobs + " -d " + conn(target) + " /tmp/bench-dir", bin),
                 () -> sh("rm -rf /tmp/bench-dir", bin), source, target);
+            time(PGCOPYDB, () -> recreate(target), () -> pgcopydb(bin, source, target, DB, ""),
+                () -> sh("rm -rf /tmp/bench-pgcopydb", bin), source, target);
             for (int j : new int[] {1, jobs}) {
               time("operator dump, jobs " + j, () -> dropTarget(target),
                   () -> operatorDump(client, source, target, j),
                   () -> delete(client, "dump-" + j), source, target);
             }
           }
-          printDumpTable(bytes);
+          printDumpTable(bytes, "", RAW, PGCOPYDB);
+          huge(bin, client, source, target);
           continuous(bin, client, source, target);
           operatorCost(client, source, target);
         } finally {
@@ -172,9 +180,16 @@ public final class Benchmark {
 
   static void operatorDump(KubernetesClient client, PostgresServer source, PostgresServer target,
       int jobs) throws Exception {
+    operatorDump(client, source, target, jobs, DB, "", "operator dump, jobs " + jobs);
+  }
+
+  static void operatorDump(KubernetesClient client, PostgresServer source, PostgresServer target,
+      int jobs, String database, String split, String method) throws Exception {
     var m = migration(client, "dump-" + jobs, source, target);
     m.getSpec().setMethod(Method.DUMP);
     m.getSpec().getDump().setJobs(jobs);
+    m.getSpec().getDump().setSplitTablesLargerThan(split);
+    m.getSpec().setDatabases(List.of(database));
     client.resource(m).create();
     var ready = await(client, m.getMetadata().getName(), Duration.ofMinutes(30),
         x -> x.getStatus().getPhase() == Phase.Ready);
@@ -189,47 +204,125 @@ public final class Benchmark {
         var cs = pod.getStatus().getContainerStatuses().get(0).getState().getTerminated();
         var started = Instant.parse(cs.getStartedAt());
         var finished = Instant.parse(cs.getFinishedAt());
-        var split = List.of(Duration.between(created, started).toSeconds(),
-            Duration.between(started, finished).toSeconds(),
-            Duration.between(finished, done).toSeconds());
-        System.out.printf("    (%d s before the dump Pod, %d s in it, %d s after it)%n",
-            split.get(0), split.get(1), split.get(2));
-        operatorSplits.computeIfAbsent("operator dump, jobs " + jobs, k -> new ArrayList<>())
-            .add(split);
+        // creationTimestamp and the container's times have whole seconds, completedAt
+        // milliseconds: each part is within a second
+        var where = List.of(Duration.between(created, started).toMillis() / 1000.0,
+            Duration.between(started, finished).toMillis() / 1000.0,
+            Duration.between(finished, done).toMillis() / 1000.0);
+        System.out.printf(Locale.ROOT,
+            "    (%.1f s before the dump Pod, %.1f s in it, %.1f s after it)%n",
+            where.get(0), where.get(1), where.get(2));
+        operatorSplits.computeIfAbsent(method, k -> new ArrayList<>()).add(where);
       }
     }
   }
 
-  static void printDumpTable(long bytes) {
-    double raw = median(samples.get(RAW));
-    double pipe = median(samples.get(PIPE));
+  /**
+   * The medians of the methods whose names start with prefix: time against the raw bound's,
+   * and pgcopydb's time against each (above 1: faster than pgcopydb).
+   */
+  static List<Map<String, Object>> printDumpTable(long bytes, String prefix, String rawKey,
+      String pgcopydbKey) {
+    double raw = median(samples.get(rawKey));
+    double pgcopydb = median(samples.get(pgcopydbKey));
     System.out.println();
-    System.out.printf("%s MB, median of %d round(s)%n", bytes / 1_000_000, rounds);
-    System.out.printf("%-48s %8s %13s %7s %9s %9s%n", "method", "seconds", "(min-max)", "MB/s",
-        "vs bound", "vs pipe");
+    System.out.printf("%s%s MB, median of %d round(s)%n", prefix, bytes / 1_000_000, rounds);
+    System.out.printf("%-56s %8s %13s %7s %9s %12s%n", "method", "seconds", "(min-max)", "MB/s",
+        "vs bound", "vs pgcopydb");
     var dump = new ArrayList<Map<String, Object>>();
     for (var e : samples.entrySet()) {
+      if (!e.getKey().startsWith(prefix)) {
+        continue;
+      }
       double s = median(e.getValue());
       var range = String.format(Locale.ROOT, "(%.1f-%.1f)",
           e.getValue().stream().mapToDouble(d -> d).min().orElseThrow(),
           e.getValue().stream().mapToDouble(d -> d).max().orElseThrow());
-      System.out.printf(Locale.ROOT, "%-48s %8.1f %13s %7.1f %8.2fx %8.2fx%n", e.getKey(), s,
-          range, bytes / 1e6 / s, s / raw, pipe / s);
+      System.out.printf(Locale.ROOT, "%-56s %8.1f %13s %7.1f %8.2fx %11.2fx%n", e.getKey(), s,
+          range, bytes / 1e6 / s, s / raw, pgcopydb / s);
       var row = new LinkedHashMap<String, Object>();
       row.put("method", e.getKey());
       row.put("medianSeconds", s);
       row.put("seconds", e.getValue());
       row.put("mbPerSecond", bytes / 1e6 / s);
       row.put("timeVsRawBound", s / raw);
-      row.put("speedupVsPipe", pipe / s);
+      row.put("speedupVsPgcopydb", pgcopydb / s);
+      if (samples.containsKey(prefix + PIPE)) {
+        row.put("speedupVsPipe", median(samples.get(prefix + PIPE)) / s);
+      }
       if (operatorSplits.containsKey(e.getKey())) {
         row.put("secondsBeforeInAfterDumpPod", operatorSplits.get(e.getKey()));
       }
       dump.add(row);
     }
     results.put("rounds", rounds);
-    results.put("dump", dump);
+    results.put(prefix.isEmpty() ? "dump" : prefix.strip().replace(":", ""), dump);
     System.out.println();
+    return dump;
+  }
+
+  static void pgcopydb(String bin, PostgresServer source, PostgresServer target, String database,
+      String split) throws Exception {
+    sh("rm -rf /tmp/bench-pgcopydb && pgcopydb clone --source " + uri(source, database)
+        + " --target " + uri(target, database) + " --table-jobs " + jobs + " --index-jobs " + jobs
+        + (split.isEmpty() ? "" : " --split-tables-larger-than " + split)
+        + " --dir /tmp/bench-pgcopydb", bin);
+  }
+
+  // ---- one huge table -----------------------------------------------------------------------
+
+  /**
+   * A database that is one table (BENCH_HUGE_MB, default 1500 MB, a bigint key and text): its
+   * raw bound is a single COPY stream; the operator at jobs N copies it in one stream, or in
+   * parts of BENCH_SPLIT pages each over N streams; pgcopydb likewise, splitting on the key.
+   */
+  static void huge(String bin, KubernetesClient client, PostgresServer source,
+      PostgresServer target) throws Exception {
+    int mb = Integer.parseInt(System.getenv().getOrDefault("BENCH_HUGE_MB", "1500"));
+    source.execute("postgres", "create database " + HUGE);
+    // about 240 bytes a row on disk
+    source.execute(HUGE, "create table big (id bigint primary key, a text, b text, n int)",
+        "insert into big select g, md5(g::text) || md5((g + 1)::text), repeat(md5(g::text), 3),"
+            + " g % 1000 from generate_series(1, " + ((long) mb * 1_000_000 / 240) + ") g",
+        "vacuum analyze big");
+    long bytes = Long.parseLong(scalar(source, "postgres",
+        "select pg_database_size('" + HUGE + "')"));
+    System.out.printf("one huge table: %.0f MB%n", bytes / 1e6);
+    var pre = "huge: ";
+    for (int round = 1; round <= rounds; round++) {
+      System.out.printf("huge, round %d of %d%n", round, rounds);
+      time(pre + "raw COPY bound (1 binary COPY, index after)", () -> recreate(target, HUGE),
+          () -> sh("pg_dump --section=pre-data " + conn(source, HUGE) + " | psql -q"
+              + " -v ON_ERROR_STOP=1 " + conn(target, HUGE) + " && psql -q -c \"copy big to stdout"
+              + " (format binary)\" " + conn(source, HUGE) + " | psql -q -c \"copy big from stdin"
+              + " (format binary)\" " + conn(target, HUGE) + " && pg_dump -Fc --section=post-data "
+              + conn(source, HUGE) + " | pg_restore --exit-on-error -d " + conn(target, HUGE), bin),
+          () -> { }, source, target);
+      time(pre + PGCOPYDB, () -> recreate(target, HUGE),
+          () -> pgcopydb(bin, source, target, HUGE, ""),
+          () -> sh("rm -rf /tmp/bench-pgcopydb", bin), source, target);
+      var pgcopydbSplit = pre + PGCOPYDB + " --split-tables-larger-than " + pgcopydbSize();
+      time(pgcopydbSplit, () -> recreate(target, HUGE),
+          () -> pgcopydb(bin, source, target, HUGE, pgcopydbSize()),
+          () -> sh("rm -rf /tmp/bench-pgcopydb", bin), source, target);
+      var whole = pre + "operator dump, jobs " + jobs + ", one stream";
+      time(whole, () -> dropTarget(target, HUGE),
+          () -> operatorDump(client, source, target, jobs, HUGE, "", whole),
+          () -> delete(client, "dump-" + jobs), source, target);
+      var parts = pre + "operator dump, jobs " + jobs + ", parts of " + SPLIT;
+      time(parts, () -> dropTarget(target, HUGE),
+          () -> operatorDump(client, source, target, jobs, HUGE, SPLIT, parts),
+          () -> delete(client, "dump-" + jobs), source, target);
+    }
+    printDumpTable(bytes, pre, pre + "raw COPY bound (1 binary COPY, index after)",
+        pre + PGCOPYDB);
+    source.execute("postgres", "drop database " + HUGE);
+    dropTarget(target, HUGE);
+  }
+
+  /** BENCH_SPLIT as pgcopydb reads sizes: 256Mi is 256MB. */
+  static String pgcopydbSize() {
+    return SPLIT.replace("Ki", "kB").replace("Mi", "MB").replace("Gi", "GB");
   }
 
   static double median(List<Double> values) {
@@ -409,12 +502,26 @@ public final class Benchmark {
 
   /** The operator creates the target database itself. */
   static void dropTarget(PostgresServer target) throws Exception {
-    target.execute("postgres", "drop database if exists " + DB + " with (force)");
+    dropTarget(target, DB);
+  }
+
+  static void dropTarget(PostgresServer target, String database) throws Exception {
+    target.execute("postgres", "drop database if exists " + database + " with (force)");
   }
 
   static void recreate(PostgresServer target) throws Exception {
-    target.execute("postgres", "drop database if exists " + DB + " with (force)",
-        "create database " + DB);
+    recreate(target, DB);
+  }
+
+  static void recreate(PostgresServer target, String database) throws Exception {
+    target.execute("postgres", "drop database if exists " + database + " with (force)",
+        "create database " + database);
+  }
+
+  /** pgcopydb takes URIs; the password comes from PGPASSWORD, as for the other tools. */
+  static String uri(PostgresServer s, String db) {
+    return "'postgres://" + PostgresServer.SUPERUSER + "@127.0.0.1:" + s.port() + "/" + db
+        + "?sslmode=disable'";
   }
 
   static String conn(PostgresServer s) {
