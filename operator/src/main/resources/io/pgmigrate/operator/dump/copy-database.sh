@@ -378,6 +378,16 @@ compare_counts() {
   echo "verified: $tables table(s), row counts equal to the source's snapshot"
 }
 
+# took NAME: adds how long the step that just ended took to TIMINGS, printed at the end (where
+# a copy's time goes, in its log)
+TIMINGS=""
+mark=$EPOCHREALTIME
+took() {
+  local now=$EPOCHREALTIME
+  TIMINGS+="${TIMINGS:+, }$1 $(awk -v a="$mark" -v b="$now" 'BEGIN { printf "%.1f", b - a }') s"
+  mark=$now
+}
+
 # the scratch volume is there only for JOBS > 1; the row counts fit in /tmp
 scratch=/tmp
 if [ "$JOBS" -gt 1 ]; then
@@ -417,19 +427,26 @@ if [ "$source_version" -ge 100000 ] && [ $((source_version / 10000)) -eq $((targ
 fi
 
 hold_snapshot
+took "snapshot"
 if [ "$JOBS" -le 1 ]; then
   echo "copying database with 1 job: pg_dump | pg_restore in the exported snapshot"
   # no compression: the archive only crosses a pipe, and compressing it halves the throughput
   src pg_dump --format=custom --compress=0 --snapshot="$SNAPSHOT" --section=pre-data \
     | restore_pre_data -
+  took "pre-data"
   src pg_dump --format=custom --compress=0 --snapshot="$SNAPSHOT" "${dump_flags[@]}" \
       --section=data --section=post-data \
     | dst pg_restore --exit-on-error "${restore_flags[@]}" --dbname="$DST_DBNAME"
+  took "data and post-data"
   count_source
   count_target
+  took "target's counts"
   analyze_target
+  took "analyze"
   verify_counts
+  took "source's counts"
   rm -rf "$work"
+  echo "timings: $TIMINGS"
   echo "done"
   exit 0
 fi
@@ -493,21 +510,30 @@ for ((i = 0; i + 2 < ${#fields[@]}; i += 3)); do
 done
 echo "streaming $((${#fields[@]} / 3)) table(s) of ${PARALLEL_MIN_BYTES:-1048576} bytes or more in $COPY_FORMAT ($split split into ${#items[@]} part(s) in all); pg_dump carries the rest"
 
+took "listing"
 src pg_dump --format=custom --compress=0 --snapshot="$SNAPSHOT" "${dump_flags[@]}" \
   "${excludes[@]}" --file="$work/rest.dump"
+took "pg_dump"
 restore_pre_data "$work/rest.dump"
+took "pre-data"
 dst pg_restore --exit-on-error "${restore_flags[@]}" --section=data --dbname="$DST_DBNAME" "$work/rest.dump" &
 rest=$!
 printf '%s\n' "${items[@]}" | xargs -r -n 1 -P "$JOBS" bash -c 'set -euo pipefail; copy_table "$1"' copy_table
 wait "$rest"
+took "data"
 # every stream has its rows: the holder counts the source's and then ends the snapshot while
 # the target's rows are counted (before the policies of row security exist there) and its
 # indexes built
 count_source
 count_target
+took "target's counts"
 echo "building indexes and constraints with $JOBS jobs"
 dst pg_restore --exit-on-error "${restore_flags[@]}" --section=post-data --jobs="$JOBS" --dbname="$DST_DBNAME" "$work/rest.dump"
+took "post-data"
 analyze_target
+took "analyze"
 verify_counts
+took "source's counts"
 rm -rf "$work"
+echo "timings: $TIMINGS"
 echo "done"

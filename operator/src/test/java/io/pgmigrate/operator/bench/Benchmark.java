@@ -53,6 +53,9 @@ public final class Benchmark {
   static final Map<String, List<Double>> samples = new LinkedHashMap<>();
   /** Per operator run, seconds before its Pod started, in the Pod, after the Pod until Ready. */
   static final Map<String, List<List<Double>>> operatorSplits = new LinkedHashMap<>();
+  /** Per operator run, the dump Pod's own account of its steps (its "timings:" line). */
+  static final Map<String, List<String>> podTimings = new LinkedHashMap<>();
+  static TestKubelet kubelet;
 
   private Benchmark() {}
 
@@ -76,7 +79,8 @@ public final class Benchmark {
       var client = api.client();
       client.resource(new NamespaceBuilder().withNewMetadata().withName("bench").endMetadata()
           .build()).create();
-      try (var kubelet = new TestKubelet(client, "bench").start()) {
+      try (var hostKubelet = new TestKubelet(client, "bench").start()) {
+        kubelet = hostKubelet;
         var operator = PgMigrateOperator.create(client, Set.of("bench"),
             new Timeouts(Duration.ofSeconds(10), Duration.ofMinutes(30), Duration.ofMinutes(20)));
         operator.start();
@@ -190,9 +194,17 @@ public final class Benchmark {
     m.getSpec().getDump().setJobs(jobs);
     m.getSpec().getDump().setSplitTablesLargerThan(split);
     m.getSpec().setDatabases(List.of(database));
+    var t0 = Instant.now();
     client.resource(m).create();
-    var ready = await(client, m.getMetadata().getName(), Duration.ofMinutes(30),
-        x -> x.getStatus().getPhase() == Phase.Ready);
+    var validated = new Instant[1];
+    var ready = await(client, m.getMetadata().getName(), Duration.ofMinutes(30), x -> {
+      if (validated[0] == null && x.getStatus().getPhase() != Phase.Validating) {
+        validated[0] = Instant.now();
+      }
+      return x.getStatus().getPhase() == Phase.Ready;
+    });
+    System.out.printf(Locale.ROOT, "    (validated %.1f s after it was created)%n",
+        Duration.between(t0, validated[0]).toMillis() / 1000.0);
     // where the time went: before the Pod (checks, roles, target database), the Pod (the
     // copy and its row-count verification), after it, from the resource's and the Pod's
     // timestamps
@@ -213,6 +225,11 @@ public final class Benchmark {
             "    (%.1f s before the dump Pod, %.1f s in it, %.1f s after it)%n",
             where.get(0), where.get(1), where.get(2));
         operatorSplits.computeIfAbsent(method, k -> new ArrayList<>()).add(where);
+        kubelet.logs(pod.getMetadata().getName()).lines().filter(l -> l.startsWith("timings: "))
+            .forEach(l -> {
+              System.out.println("    (in the Pod, " + l + ")");
+              podTimings.computeIfAbsent(method, k -> new ArrayList<>()).add(l);
+            });
       }
     }
   }
@@ -252,6 +269,7 @@ public final class Benchmark {
       }
       if (operatorSplits.containsKey(e.getKey())) {
         row.put("secondsBeforeInAfterDumpPod", operatorSplits.get(e.getKey()));
+        row.put("dumpPodTimings", podTimings.get(e.getKey()));
       }
       dump.add(row);
     }
