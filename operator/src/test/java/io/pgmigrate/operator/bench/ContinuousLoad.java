@@ -85,7 +85,7 @@ public final class ContinuousLoad {
   /** The load before the second cutover, which starts the moment that load ends. */
   static int cutoverLoadSeconds = env("BENCH_CUTOVER_LOAD_SECONDS", 20);
   static int compareSeconds = env("BENCH_COMPARE_SECONDS", 30);
-  static int compareRounds = env("BENCH_COMPARE_ROUNDS", 1);
+  static int compareRounds = env("BENCH_COMPARE_ROUNDS", 2);
   /** The pgbench load around the large transaction (it starts 2 s into it). */
   static int bigLoadSeconds = env("BENCH_BIGTX_LOAD_SECONDS", 20);
   static int bigRows = env("BENCH_BIGTX_ROWS", 200_000);
