@@ -7,6 +7,8 @@
 # operator's cost with many PgMigrations. BENCH_SCALE (default 30) sets the pgbench scale,
 # BENCH_ROUNDS (default 3) how often each dump method runs (interleaved; the table shows
 # medians). Prints a table; writes bench/results/latest.json. Needs root, like the tests.
+# BENCH_MAIN=ContinuousLoad runs only continuous replication under pgbench at the highest rate the
+# source sustains (ContinuousLoad's BENCH_* settings) and writes bench/results/continuous-latest.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-prerequisites.sh
@@ -18,5 +20,6 @@ export GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
 bash tools/kube-binaries/build.sh etcd kube-apiserver kubectl
 mvn -B -q -pl operator -am -DskipTests -DskipITs install
 mvn -B -q -e -pl operator exec:java -Dexec.classpathScope=test \
-  -Dexec.mainClass=io.pgmigrate.operator.bench.Benchmark \
-  -Dpgmigrate.repoRoot="$PWD" -Dlogback.configurationFile="$PWD/demo/logback.xml"
+  -Dexec.mainClass=io.pgmigrate.operator.bench."${BENCH_MAIN:-Benchmark}" \
+  -Dpgmigrate.repoRoot="$PWD" -Dpgmigrate.postgresBinaries="$PWD/operator/target/postgres-binaries" \
+  -Dlogback.configurationFile="$PWD/demo/logback.xml"

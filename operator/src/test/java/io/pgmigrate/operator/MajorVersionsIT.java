@@ -281,10 +281,13 @@ class MajorVersionsIT {
       assertThat(events(env, name)).filteredOn(e -> "ReplicationStarted".equals(e.getReason()))
           .singleElement().satisfies(e -> {
             var text = e.getMessage();
-            if (pair.target() >= 16) {
+            // a feature needs both servers: an older source is not asked for what it lacks
+            int both = Math.min(pair.source(), pair.target());
+            if (both >= 16) {
               assertThat(text).contains("applied in parallel");
-            } else if (pair.target() >= 14) {
-              assertThat(text).contains("parallel apply needs 16");
+            } else if (both >= 14) {
+              assertThat(text).contains("parallel apply needs 16")
+                  .doesNotContain("applied in parallel");
             } else {
               assertThat(text).contains("no binary transfer or streaming");
             }

@@ -334,21 +334,28 @@ public final class Replication {
   }
 
   /**
-   * What the subscription on a target of this major gets, and what it lacks, for the Event that
-   * reports the replication's start.
+   * What the subscription gets between servers of these majors, and what it lacks, for the Event
+   * that reports the replication's start. The source must have a feature too: a subscriber asks
+   * a source older than 14 for neither binary transfer nor streaming, and one older than 16
+   * streams for a single apply worker, whatever the subscription's options say.
    */
-  public static String subscriptionSummary(int targetMajor) {
-    if (PgFeature.PARALLEL_APPLY.on(targetMajor)) {
+  public static String subscriptionSummary(int sourceMajor, int targetMajor) {
+    int both = Math.min(sourceMajor, targetMajor);
+    // the older server is the one that lacks it: the source's major is said when it is older
+    var lacking = sourceMajor < targetMajor ? "a PostgreSQL " + sourceMajor + " source"
+        : "PostgreSQL " + targetMajor;
+    if (PgFeature.PARALLEL_APPLY.on(both)) {
       return "binary transfer, large transactions streamed and applied in parallel";
     }
-    if (PgFeature.STREAMING_SUBSCRIPTION.on(targetMajor)) {
-      return "binary transfer, large transactions streamed (PostgreSQL " + targetMajor
-          + " applies them with one worker; parallel apply needs " + PgFeature.PARALLEL_APPLY.since()
-          + ")";
+    if (PgFeature.STREAMING_SUBSCRIPTION.on(both)) {
+      return "binary transfer, large transactions streamed (" + lacking + " has them applied by"
+          + " one worker; parallel apply needs " + PgFeature.PARALLEL_APPLY.since()
+          + (sourceMajor < targetMajor ? " on the source too" : "") + ")";
     }
-    return "rows as text, large transactions sent once committed (PostgreSQL " + targetMajor
-        + " has no binary transfer or streaming; both need " + PgFeature.STREAMING_SUBSCRIPTION.since()
-        + ")";
+    return "rows as text, large transactions sent once committed (" + lacking
+        + " has no binary transfer or streaming; both need "
+        + PgFeature.STREAMING_SUBSCRIPTION.since()
+        + (sourceMajor < targetMajor ? " on the source too" : "") + ")";
   }
 
   public static Progress progress(Connection dst, String subscription) throws SQLException {

@@ -160,7 +160,8 @@ final class ReplicationStep implements MethodStep {
             return new StepResult(events, null);
           }
           var created = ensureSource(src, names, subscriptionTlsNote(tls, targetMajor)
-              + "; subscription: " + Replication.subscriptionSummary(targetMajor)
+              + "; subscription: " + Replication.subscriptionSummary(
+                  src.getMetaData().getDatabaseMajorVersion(), targetMajor)
               + uncountedErrorsNote(targetMajor), db);
           FaultPoints.reached("replication.sourceReady");
           if (created != null) {

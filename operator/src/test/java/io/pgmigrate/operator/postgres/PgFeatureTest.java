@@ -36,10 +36,29 @@ class PgFeatureTest {
   @Test
   void theSubscriptionSaysWhatItLacksOnOlderTargets() {
     assertThat(Replication.subscriptionOptions(13)).isEmpty();
-    assertThat(Replication.subscriptionSummary(13)).contains("no binary transfer or streaming");
+    assertThat(Replication.subscriptionSummary(13, 13))
+        .contains("PostgreSQL 13 has no binary transfer or streaming; both need 14)");
     assertThat(Replication.subscriptionOptions(14)).isEqualTo(", binary = true, streaming = on");
-    assertThat(Replication.subscriptionSummary(14)).contains("parallel apply needs 16");
+    assertThat(Replication.subscriptionSummary(14, 14))
+        .contains("PostgreSQL 14 has them applied by one worker; parallel apply needs 16)");
     assertThat(Replication.subscriptionOptions(16))
         .isEqualTo(", binary = true, streaming = parallel");
+    assertThat(Replication.subscriptionSummary(16, 17))
+        .isEqualTo("binary transfer, large transactions streamed and applied in parallel");
+  }
+
+  @Test
+  void theSubscriptionSaysWhatAnOlderSourceDoesNotSend() {
+    // the options follow the target, but a subscriber asks an older source only for what that
+    // source has: 15 streams for one worker, 13 sends rows as text once committed
+    assertThat(Replication.subscriptionOptions(17)).contains("streaming = parallel");
+    assertThat(Replication.subscriptionSummary(15, 17))
+        .contains("a PostgreSQL 15 source has them applied by one worker")
+        .contains("parallel apply needs 16 on the source too")
+        .doesNotContain("applied in parallel");
+    assertThat(Replication.subscriptionSummary(13, 16))
+        .startsWith("rows as text")
+        .contains("a PostgreSQL 13 source has no binary transfer or streaming; both need 14 on"
+            + " the source too");
   }
 }
