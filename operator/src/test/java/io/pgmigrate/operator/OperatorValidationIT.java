@@ -225,6 +225,76 @@ class OperatorValidationIT {
         .isEqualTo(CheckOutcome.Warning);
   }
 
+  /**
+   * A server that accepts connections and never answers (a hung host behind a load balancer, a
+   * stuck proxy) costs each login the connect timeout (5 s here). The checks run off the
+   * reconcile thread: the migration fails with the reason once the login timed out, no pass of
+   * it held a reconcile thread for that long (JOSDK's own timer of each pass, as /metrics shows
+   * it), and a migration created beside it is validated meanwhile.
+   */
+  @Test
+  void aServerThatAcceptsButNeverAnswersFailsItsCheckWithoutHoldingAReconcileThread(
+      OperatorExtension.Env env, PostgresPair.Servers pg) throws Exception {
+    try (var silent = new java.net.ServerSocket(0)) {
+      var accepted = new java.util.concurrent.CopyOnWriteArrayList<java.net.Socket>();
+      var acceptor = new Thread(() -> {
+        try {
+          while (true) {
+            // accepted and kept open, never read from nor written to
+            accepted.add(silent.accept());
+          }
+        } catch (java.io.IOException closed) {
+          // the test is over
+        }
+      }, "silent-server");
+      acceptor.setDaemon(true);
+      acceptor.start();
+      var m = Fixtures.migration(env.client(), env.namespace(), "silent", pg.source(),
+          pg.target());
+      plaintext(m);
+      m.getSpec().getSource().setPort(silent.getLocalPort());
+      m.getSpec().setDatabases(List.of("postgres"));
+      var beside = Fixtures.migration(env.client(), env.namespace(), "beside", pg.source(),
+          pg.target());
+      beside.getSpec().setValidateOnly(true);
+      beside.getSpec().setDatabases(List.of("postgres"));
+      var created = System.nanoTime();
+      env.client().resource(m).create();
+      env.client().resource(beside).create();
+
+      var seen = new java.util.concurrent.ConcurrentHashMap<String, Long>();
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+        for (var name : List.of("silent", "beside")) {
+          var x = get(env, name);
+          if (x.getStatus() != null && !x.getStatus().getChecks().isEmpty()) {
+            seen.putIfAbsent(name, System.nanoTime());
+          }
+        }
+        return seen.size() == 2;
+      });
+      assertThat(seen.get("beside")).as("the migration beside is validated first")
+          .isLessThan(seen.get("silent"));
+      // the login timeout, then the target's checks: well within two logins
+      assertThat((seen.get("silent") - created) / 1e9).isLessThan(15);
+      assertThat(accepted).isNotEmpty();
+
+      var failed = awaitPhase(env, "silent", Phase.Failed);
+      var c = check(failed, "source.connection");
+      assertThat(c.getResult()).isEqualTo(CheckOutcome.Failed);
+      assertThat(c.getMessage()).containsIgnoringCase("timed out");
+      assertThat(failed.getStatus().getMessage()).contains("source.connection");
+      assertThat(check(failed, "target.connection").getResult()).isEqualTo(CheckOutcome.Passed);
+
+      var passes = MetricsIT.scrape(env).stream()
+          .filter(x -> x.name().equals("operator_sdk_controllers_execution_reconcile_seconds_max")
+              && "silent".equals(x.labels().get("resource_name")))
+          .toList();
+      assertThat(passes).as("JOSDK's timer of the passes of silent").isNotEmpty();
+      assertThat(passes).allSatisfy(x -> assertThat(x.value())
+          .as("the longest pass of silent, in seconds").isLessThan(2.5));
+    }
+  }
+
   static void plaintext(PgMigration m) {
     for (var e : List.of(m.getSpec().getSource(), m.getSpec().getTarget())) {
       e.setHost(io.pgmigrate.operator.testing.PostgresServer.address());

@@ -12,9 +12,7 @@ import io.pgmigrate.operator.checks.Logins;
 import io.pgmigrate.operator.checks.SecretLookup;
 import io.pgmigrate.operator.dump.DumpPlanner;
 import io.pgmigrate.operator.dump.DumpPods;
-import io.pgmigrate.operator.postgres.CopyTotals;
 import io.pgmigrate.operator.postgres.Interrupts;
-import io.pgmigrate.operator.postgres.PgConnector;
 import io.pgmigrate.operator.postgres.TargetPreparation;
 import io.pgmigrate.operator.reconciler.Decision.Event;
 import java.sql.SQLException;
@@ -24,8 +22,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The Migrating phase of the dump method: prepare the target (roles, databases), run one dump
@@ -37,23 +33,27 @@ final class DumpStep implements MethodStep {
 
   static final int MAX_ATTEMPTS = 3;
 
-  private static final Logger log = LoggerFactory.getLogger(DumpStep.class);
-
   private final SecretLookup secrets;
   private final TargetPreparation preparation;
-  private final PgConnector connector;
+  private final TargetTotals totals;
   private final KubernetesClient client;
 
-  DumpStep(SecretLookup secrets, TargetPreparation preparation, PgConnector connector,
+  DumpStep(SecretLookup secrets, TargetPreparation preparation, TargetTotals totals,
       KubernetesClient client) {
     this.secrets = secrets;
     this.preparation = preparation;
-    this.connector = connector;
+    this.totals = totals;
     this.client = client;
   }
 
   /** While the dump Pods run: how often to look again (a retry may wait for a server). */
   static final java.time.Duration POLL = java.time.Duration.ofSeconds(5);
+
+  /**
+   * Every Pod is done and the final rows and size are being read: how often to look again
+   * (the read's end triggers a pass; this only covers a read still running from before).
+   */
+  static final java.time.Duration FINAL_TOTALS_POLL = java.time.Duration.ofMillis(500);
 
   @Override
   public boolean runsIn(Phase phase) {
@@ -71,7 +71,7 @@ final class DumpStep implements MethodStep {
     if (plan == null) {
       return new StepResult(events, null);
     }
-    var measure = new ArrayList<DatabaseStatus>();
+    var measure = new ArrayList<String>();
     for (var planned : plan.databases()) {
       // what the Pods say, through the database phase machine
       var db = status.getDatabases().stream().filter(d -> d.getName().equals(planned.getName()))
@@ -82,12 +82,13 @@ final class DumpStep implements MethodStep {
       // while its Pod copies, and once more when it is done: the final numbers
       if (db.getPhase() == DatabasePhase.Copying
           || (db.getPhase() == DatabasePhase.Done && before != DatabasePhase.Done)) {
-        measure.add(db);
+        measure.add(db.getName());
       }
     }
-    readTotals(m, measure);
+    boolean totalsRead = readTotals(m, status, measure, plan.allDone());
     status.setProgress(plan.done() + "/" + plan.databases().size());
     if (plan.failure() != null) {
+      totals.forget(m);
       stopTheOthers(m, status, pods);
       var reason = plan.verificationFailed() ? "VerificationFailed" : "DumpFailed";
       var text = plan.failure();
@@ -100,6 +101,13 @@ final class DumpStep implements MethodStep {
           + plan.databases().size() + " database(s) done");
       return new StepResult(events, POLL);
     }
+    if (!totalsRead) {
+      // Ready with the final numbers of every database, which a read is getting now
+      status.setMessage("copied and verified " + plan.databases().size() + " database(s);"
+          + " reading their rows and size on the target");
+      return new StepResult(events, FINAL_TOTALS_POLL);
+    }
+    totals.forget(m);
     return new StepResult(finish(m, status, now, events), null);
   }
 
@@ -298,29 +306,18 @@ final class DumpStep implements MethodStep {
   }
 
   /**
-   * Rows and size of these databases on the target ({@link CopyTotals}), each on a connection
-   * of its own with the usual timeouts. Only progress to show: a database that cannot be read
-   * now keeps its last numbers, and the copy goes on; a target that does not answer is not
-   * asked again in this pass.
+   * Rows and size on the target ({@link TargetTotals}, off the reconcile thread): the numbers
+   * of a read that ended go into status, and these databases are asked for; when {@code last},
+   * the read's end triggers the pass that finishes. True when every database asked for has had
+   * its read (also when the logins are missing: there is nothing to wait for then). The
+   * target's login is looked up only when a read starts.
    */
-  private void readTotals(PgMigration m, List<DatabaseStatus> databases) {
-    if (databases.isEmpty()) {
-      return;
-    }
-    var logins = logins(m);
-    if (logins == null) {
-      return;
-    }
-    for (var db : databases) {
-      try (var dst = connector.open(logins[1].spec().withDatabase(db.getName()))) {
-        CopyTotals.recordIn(dst, db);
-      } catch (SQLException e) {
-        Interrupts.rethrowIfInterrupted(e);
-        // the target does not answer: the next pass tries again, the others need not wait
-        log.debug("reading the totals of {} on the target: {}", db.getName(), e.getMessage());
-        return;
-      }
-    }
+  private boolean readTotals(PgMigration m, PgMigrationStatus status, List<String> databases,
+      boolean last) {
+    return totals.refresh(m, () -> {
+      var logins = logins(m);
+      return logins == null ? null : logins[1].spec();
+    }, status.getDatabases(), databases, last);
   }
 
   /** Source and target logins, or null when a Secret is missing. */

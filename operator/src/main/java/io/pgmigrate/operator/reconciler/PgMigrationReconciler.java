@@ -32,14 +32,15 @@ import io.pgmigrate.operator.api.PgMigration;
 import io.pgmigrate.operator.checks.MigrationConflicts;
 import io.pgmigrate.operator.checks.ValidationReport;
 import io.pgmigrate.operator.checks.Validator;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Orchestrates one PgMigration: observe (the checks, when due), decide ({@link Decider}), act,
- * and write status only when it changed.
+ * Orchestrates one PgMigration: observe (the checks, when due, run by {@link BackgroundChecks}
+ * off this thread), decide ({@link Decider}), act, and write status only when it changed.
  */
 @ControllerConfiguration(name = PgMigrationReconciler.NAME, generationAwareEventProcessing = false)
 public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<PgMigration> {
@@ -49,7 +50,12 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
   static final java.time.Duration ERROR_RETRY = java.time.Duration.ofMinutes(1);
   private static final Logger log = LoggerFactory.getLogger(PgMigrationReconciler.class);
 
-  private final Validator validator;
+  /** While the checks run off the thread: when to look again if their end is not seen. */
+  static final java.time.Duration CHECKS_POLL = java.time.Duration.ofSeconds(10);
+
+  private final BackgroundChecks checks;
+  private final TargetTotals totals;
+  private final OffThread offThread;
   /** One step per method: the reconciler never asks which method it runs. */
   private final Map<Method, MethodStep> steps;
   private final ReplicationStep replication;
@@ -59,10 +65,13 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
   private final Clock clock;
 
   PgMigrationReconciler(
-      Validator validator, DumpStep dump, ReplicationStep replication, EventRecorder events,
-      MigrationMetrics metrics, KubernetesClient client, Clock clock) {
+      BackgroundChecks checks, TargetTotals totals, OffThread offThread, DumpStep dump,
+      ReplicationStep replication, EventRecorder events, MigrationMetrics metrics,
+      KubernetesClient client, Clock clock) {
     this.metrics = metrics;
-    this.validator = validator;
+    this.checks = checks;
+    this.totals = totals;
+    this.offThread = offThread;
     this.steps = new EnumMap<>(Map.of(Method.DUMP, dump, Method.CONTINUOUS, replication));
     this.replication = replication;
     this.events = events;
@@ -74,9 +83,13 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
   public static PgMigrationReconciler create(
       KubernetesClient client, PgConnector connector, MigrationMetrics metrics, Clock clock) {
     var secrets = new KubernetesSecretLookup(client);
-    var dump = new DumpStep(secrets, new TargetPreparation(connector), connector, client);
+    var offThread = new OffThread();
+    var totals = new TargetTotals(offThread, connector);
+    var dump = new DumpStep(secrets, new TargetPreparation(connector), totals, client);
     return new PgMigrationReconciler(
-        new Validator(secrets, connector),
+        new BackgroundChecks(new Validator(secrets, connector), offThread),
+        totals,
+        offThread,
         dump,
         new ReplicationStep(dump, connector, new SecretHolds(client)),
         new EventRecorder(client),
@@ -95,7 +108,10 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
             .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(PgMigration.class))
             .withNamespacesInheritedFromController()
             .build();
-    return List.of(new InformerEventSource<>(pods, context));
+    // the end of a read run off the reconcile thread (the checks, the final totals)
+    var reads = new SimpleInboundEventSource<PgMigration>("reads");
+    offThread.wakeWith(reads::propagateEvent);
+    return List.of(new InformerEventSource<>(pods, context), reads);
   }
 
   @Override
@@ -105,11 +121,20 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
       return refuseUnknownFields(resource, context, unknown);
     }
     ValidationReport report = null;
-    if (Decider.needsValidation(resource)) {
-      report = validator.validate(resource.getMetadata().getNamespace(), resource.getSpec());
-      report = MigrationConflicts.addTo(report, resource,
-          context.getPrimaryCache().list().toList());
-      FaultPoints.reached("validation.reported");
+    boolean checking = false;
+    if (resource.getStatus() == null) {
+      // this pass only records Validating: the checks may start meanwhile
+      checks.start(resource);
+    } else if (Decider.needsValidation(resource)) {
+      // off this thread: checking many databases, or a server that does not answer, takes long
+      var checked = checks.take(resource);
+      checking = checked.isEmpty();
+      if (!checking) {
+        // against the cache as it is now, not as it was when the checks started
+        report = MigrationConflicts.addTo(checked.get(), resource,
+            context.getPrimaryCache().list().toList());
+        FaultPoints.reached("validation.reported");
+      }
     }
     var now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
     var decision = Decider.decide(resource, report, now);
@@ -120,7 +145,8 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
       // a restart: the Pods of the failed run must not count against the new one
       deletePods(resource);
     }
-    java.time.Duration requeue = decision.requeueAfter();
+    java.time.Duration requeue = checking && decision.requeueAfter() == null ? CHECKS_POLL
+        : decision.requeueAfter();
     var step = status.getMethod() == null ? null : steps.get(status.getMethod());
     if (step != null && step.runsIn(status.getPhase()) && report == null) {
       var pods = context.getSecondaryResources(Pod.class).stream()
@@ -247,6 +273,8 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
         : List.<String>of();
     events.forEach(e -> this.events.record(resource, e));
     metrics.forget(resource);
+    checks.forget(resource);
+    totals.forget(resource);
     // objects of ours may exist while it runs, and after a failure whose cleanup could not reach
     // a server (the Secrets stay held until a cleanup succeeded)
     var active = resource.getStatus() != null

@@ -601,22 +601,38 @@ final class ReplicationStep implements MethodStep {
       problems.add("credentials missing: " + pods.loginError(m));
       return problems;
     }
+    // a server that did not answer is not asked again in this pass: with many databases, each
+    // asking would hold this thread for the login timeout (the next pass tries again)
+    SQLException targetDown = null;
+    SQLException sourceDown = null;
     for (var db : status.getDatabases()) {
       var names = ReplicationNames.of(m.getMetadata().getUid(), db.getName());
-      try (var dst = connector.open(logins[1].spec().withDatabase(db.getName()))) {
-        Replication.dropSubscription(dst, names.subscription());
+      try {
+        if (targetDown != null) {
+          throw targetDown;
+        }
+        try (var dst = connector.open(logins[1].spec().withDatabase(db.getName()))) {
+          Replication.dropSubscription(dst, names.subscription());
+        }
       } catch (SQLException e) {
         Interrupts.rethrowIfInterrupted(e);
+        targetDown = unreachable(e) ? e : null;
         if (!"3D000".equals(e.getSQLState())) {
           problems.add("subscription " + names.subscription() + " on the target: " + e.getMessage());
         }
       }
-      try (var src = connector.open(logins[0].spec().withDatabase(db.getName()))) {
-        Replication.dropSlot(src, names.slot());
-        Replication.dropPublication(src, names.publication());
-        restoreReplicaIdentities(src, db);
+      try {
+        if (sourceDown != null) {
+          throw sourceDown;
+        }
+        try (var src = connector.open(logins[0].spec().withDatabase(db.getName()))) {
+          Replication.dropSlot(src, names.slot());
+          Replication.dropPublication(src, names.publication());
+          restoreReplicaIdentities(src, db);
+        }
       } catch (SQLException e) {
         Interrupts.rethrowIfInterrupted(e);
+        sourceDown = unreachable(e) ? e : null;
         var identities = db.getReplicaIdentityChanges() == null ? List.<String>of()
             : db.getReplicaIdentityChanges().stream()
                 .map(c -> c.getTable() + " (was " + c.getOriginal() + ")").toList();
@@ -683,6 +699,11 @@ final class ReplicationStep implements MethodStep {
             "select rolsuper from pg_catalog.pg_roles where rolname = current_user")) {
       return rs.next() && rs.getBoolean(1);
     }
+  }
+
+  /** The server did not answer, or the connection broke (SQLSTATE class 08). */
+  private static boolean unreachable(SQLException e) {
+    return e.getSQLState() == null || e.getSQLState().startsWith("08");
   }
 
   /** Errors a retry can fix: connections, server shutdown, resources, serialization. */
