@@ -112,7 +112,7 @@ public final class Benchmark {
           printDumpTable(bytes, "", RAW, PGCOPYDB);
           huge(bin, client, source, target);
           continuous(bin, client, source, target);
-          operatorCost(client, source, target);
+          results.put("operatorScale", OperatorScale.run(client, source, target));
         } finally {
           operator.stop();
         }
@@ -407,61 +407,6 @@ public final class Benchmark {
     c.put("cutoverSeconds", cutover);
     results.put("continuous", c);
     System.out.println("continuous: " + c);
-  }
-
-  // ---- operator cost ------------------------------------------------------------------------
-
-  static void operatorCost(KubernetesClient client, PostgresServer source, PostgresServer target)
-      throws Exception {
-    int n = 50;
-    var created = new java.util.concurrent.ConcurrentHashMap<String, Instant>();
-    var validated = new java.util.concurrent.ConcurrentHashMap<String, Instant>();
-    var t0 = Instant.now();
-    // created from 10 client threads at once, as a GitOps sync applies many resources
-    var pool = java.util.concurrent.Executors.newFixedThreadPool(10);
-    for (int i = 0; i < n; i++) {
-      var name = "many-" + i;
-      pool.submit(() -> {
-        var m = migration(client, name, source, target);
-        m.getSpec().setValidateOnly(true);
-        client.resource(m).create();
-        created.put(name, Instant.now());
-        return null;
-      });
-    }
-    pool.shutdown();
-    // one list every 50 ms: a migration counts as validated when it is first seen with checks
-    org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(10)).pollDelay(Duration.ZERO)
-        .pollInterval(Duration.ofMillis(50)).until(() -> {
-          var now = Instant.now();
-          for (var m : client.resources(PgMigration.class).inNamespace("bench").list()
-              .getItems()) {
-            if (m.getMetadata().getName().startsWith("many-") && m.getStatus() != null
-                && !m.getStatus().getChecks().isEmpty()) {
-              validated.putIfAbsent(m.getMetadata().getName(), now);
-            }
-          }
-          return validated.size() == n;
-        });
-    double all = secondsSince(t0);
-    var latencies = new ArrayList<Double>();
-    for (var e : validated.entrySet()) {
-      var c0 = created.getOrDefault(e.getKey(), t0);
-      latencies.add(Math.max(0, Duration.between(c0, e.getValue()).toMillis()) / 1000.0);
-    }
-    System.gc();
-    var heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-    var c = new LinkedHashMap<String, Object>();
-    c.put("migrations", n);
-    c.put("secondsUntilAllValidated", all);
-    c.put("validationLatencySecondsP50", percentile(latencies, 50));
-    c.put("validationLatencySecondsP99", percentile(latencies, 99));
-    c.put("heapUsedBytesAfterGc", heap);
-    results.put("operatorCost", c);
-    System.out.println("operator cost: " + c);
-    for (int i = 0; i < n; i++) {
-      client.resources(PgMigration.class).inNamespace("bench").withName("many-" + i).delete();
-    }
   }
 
   // ---- helpers ------------------------------------------------------------------------------
