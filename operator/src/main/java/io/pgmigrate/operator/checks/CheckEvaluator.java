@@ -371,6 +371,12 @@ public final class CheckEvaluator {
    */
   static CheckResult outputPlugin(ServerInfo src) {
     var libraries = src.outputPluginLibraries();
+    if (libraries == null && !src.readsAllSettings()) {
+      // a superuser-only setting: reading it with current_setting() would fail the session
+      return passed(CheckName.SOURCE_OUTPUT_PLUGIN,
+          "this login may not read output_plugin_libraries (superuser or pg_read_all_settings"
+              + " may): where the source has it (15.19 and later), it must list pgoutput");
+    }
     if (libraries == null) {
       return passed(CheckName.SOURCE_OUTPUT_PLUGIN,
           "the source lets replication use any output plugin (no output_plugin_libraries)");

@@ -95,7 +95,9 @@ public final class Catalog {
                current_setting('max_worker_processes')::int,
                current_setting('max_sync_workers_per_subscription')::int,
                coalesce(s.ssl, false), s.version, s.cipher,
-               current_setting('output_plugin_libraries', true)
+               (select g.setting from pg_catalog.pg_settings g
+                 where g.name = 'output_plugin_libraries'),
+               r.rolsuper or pg_catalog.pg_has_role(current_user, 'pg_read_all_settings', 'MEMBER')
         from pg_catalog.pg_roles r
         left join pg_catalog.pg_stat_ssl s on s.pid = pg_catalog.pg_backend_pid()
         where r.rolname = current_user
@@ -110,7 +112,7 @@ public final class Catalog {
           rs.getBoolean(5), rs.getBoolean(6), createSubscription, rs.getString(7), rs.getInt(8),
           rs.getInt(9), rs.getInt(10), rs.getInt(11), rs.getString(12), rs.getBoolean(13),
           rs.getInt(14), rs.getInt(15), rs.getInt(16), systemIdentifier, rs.getBoolean(17),
-          rs.getString(18), rs.getString(19), rs.getString(20));
+          rs.getString(18), rs.getString(19), rs.getString(20), rs.getBoolean(21));
     }
   }
 

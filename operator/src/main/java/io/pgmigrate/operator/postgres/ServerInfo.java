@@ -24,8 +24,13 @@ public record ServerInfo(
     boolean ssl,
     String sslVersion,
     String sslCipher,
-    /** null on servers without the setting (15 before 15.19, and older minors of others). */
-    String outputPluginLibraries) {
+    /**
+     * null on servers without the setting (15 before 15.19, and older minors of others), and
+     * when the login may not read it (a superuser-only setting: see readsAllSettings).
+     */
+    String outputPluginLibraries,
+    /** Superuser or pg_read_all_settings: every setting, the superuser-only ones too. */
+    boolean readsAllSettings) {
 
   public int major() {
     return versionNum / 10000;

@@ -42,7 +42,7 @@ class CheckEvaluatorTest {
       return new ServerInfo(versionNum, "15.4", "migrator", superuser, replication, createDb, false,
           createSubscription, walLevel, maxSlots, usedSlots, maxSenders, usedSenders, keepSize,
           inRecovery, workers, 16, syncWorkers, sysid, ssl, "TLSv1.3", "TLS_AES_256_GCM_SHA384",
-          outputPluginLibraries);
+          outputPluginLibraries, superuser);
     }
   }
 
@@ -117,8 +117,12 @@ class CheckEvaluatorTest {
           .isEqualTo(CheckOutcome.Passed);
     }
     src.outputPluginLibraries = null; // a server without the setting
-    assertThat(check(evaluate(), "source.outputPlugin").getResult())
-        .isEqualTo(CheckOutcome.Passed);
+    assertThat(check(evaluate(), "source.outputPlugin").getMessage())
+        .contains("any output plugin");
+    src.superuser = false; // or one whose login may not read it
+    assertThat(check(evaluate(), "source.outputPlugin").getMessage())
+        .contains("may not read output_plugin_libraries");
+    src.superuser = true;
     spec.setMethod(Method.DUMP);
     src.outputPluginLibraries = "test_decoding";
     assertThat(evaluate().checks()).extracting(CheckResult::getName)
