@@ -6,7 +6,8 @@
 # continuous replication (initial copy, lag p50/p99 under a pgbench load, cutover); and the
 # operator's cost with many PgMigrations. BENCH_SCALE (default 30) sets the pgbench scale,
 # BENCH_ROUNDS (default 3) how often each dump method runs (interleaved; the table shows
-# medians). Prints a table; writes bench/results/latest.json. Needs root, like the tests.
+# medians). BENCH_PARTS (default huge,continuous,scale) picks what runs after the dump
+# comparison. Prints a table; writes bench/results/latest.json. Needs root, like the tests.
 # BENCH_MAIN=ContinuousLoad runs only continuous replication under pgbench at the highest rate the
 # source sustains (ContinuousLoad's BENCH_* settings) and writes bench/results/continuous-latest.json.
 set -euo pipefail

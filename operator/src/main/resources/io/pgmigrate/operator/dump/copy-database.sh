@@ -76,8 +76,18 @@ restore_pre_data() {
 # reported and changes nothing of the copy. Not for the continuous method: there the apply
 # writes on meanwhile (an ANALYZE then miscounts the rows the statistics hold, which status
 # reports), and autovacuum analyzes the tables the initial copy filled long before a cutover.
+# With JOBS > 1, vacuumdb analyzes that many tables at a time (one ANALYZE took 2.3 s of a
+# 13 s copy of 700 MB in the benchmark); images without vacuumdb analyze in one session.
 analyze_target() {
-  if dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" -c "ANALYZE" 2>&1; then
+  local analyzed=false
+  if [ "$JOBS" -gt 1 ] && command -v vacuumdb > /dev/null; then
+    if dst vacuumdb --analyze-only --quiet --jobs="$JOBS" --dbname="$DST_DBNAME" 2>&1; then
+      analyzed=true
+    fi
+  elif dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" -c "ANALYZE" 2>&1; then
+    analyzed=true
+  fi
+  if [ "$analyzed" = true ]; then
     echo "analyzed the target's tables"
   else
     echo "could not analyze the target's tables (the copy is complete; run ANALYZE there)"

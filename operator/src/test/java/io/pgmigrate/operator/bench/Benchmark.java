@@ -59,6 +59,15 @@ public final class Benchmark {
 
   private Benchmark() {}
 
+  /**
+   * Whether BENCH_PARTS (default all: huge,continuous,scale; the dump comparison always runs)
+   * names this part.
+   */
+  static boolean part(String name) {
+    var parts = System.getenv().getOrDefault("BENCH_PARTS", "huge,continuous,scale");
+    return List.of(parts.split(",")).contains(name);
+  }
+
   public static void main(String[] args) throws Exception {
     var bin = PostgresServer.binDir();
     try (var api = KubeApi.start();
@@ -110,9 +119,15 @@ public final class Benchmark {
             }
           }
           printDumpTable(bytes, "", RAW, PGCOPYDB);
-          huge(bin, client, source, target);
-          continuous(bin, client, source, target);
-          results.put("operatorScale", OperatorScale.run(client, source, target));
+          if (part("huge")) {
+            huge(bin, client, source, target);
+          }
+          if (part("continuous")) {
+            continuous(bin, client, source, target);
+          }
+          if (part("scale")) {
+            results.put("operatorScale", OperatorScale.run(client, source, target));
+          }
         } finally {
           operator.stop();
         }
