@@ -82,6 +82,10 @@ class PreflightChecksIT {
     var c = check(failed, "source.privileges");
     assertThat(c.getResult()).isEqualTo(CheckOutcome.Failed);
     assertThat(c.getMessage()).contains("app_reader is not a superuser");
+    // output_plugin_libraries is superuser-only on 15.19+: this login cannot read it, and the
+    // check says so instead of failing the connection
+    assertThat(check(failed, "source.outputPlugin").getMessage())
+        .contains("may not read output_plugin_libraries");
 
     var fallback = Fixtures.migration(env.client(), env.namespace(), "fallback", pg.source(),
         pg.target());

@@ -97,7 +97,7 @@ public final class Catalog {
                coalesce(s.ssl, false), s.version, s.cipher,
                (select g.setting from pg_catalog.pg_settings g
                  where g.name = 'output_plugin_libraries'),
-               r.rolsuper or pg_catalog.pg_has_role(current_user, 'pg_read_all_settings', 'MEMBER')
+               r.rolsuper or pg_catalog.pg_has_role(current_user, 'pg_read_all_settings', 'USAGE')
         from pg_catalog.pg_roles r
         left join pg_catalog.pg_stat_ssl s on s.pid = pg_catalog.pg_backend_pid()
         where r.rolname = current_user

@@ -29,7 +29,10 @@ public record ServerInfo(
      * when the login may not read it (a superuser-only setting: see readsAllSettings).
      */
     String outputPluginLibraries,
-    /** Superuser or pg_read_all_settings: every setting, the superuser-only ones too. */
+    /**
+     * Superuser, or has the privileges of pg_read_all_settings (a NOINHERIT member has not):
+     * every setting, the superuser-only ones too.
+     */
     boolean readsAllSettings) {
 
   public int major() {
