@@ -14,6 +14,7 @@ import io.pgmigrate.operator.api.CheckOutcome;
 import io.pgmigrate.operator.api.Method;
 import io.pgmigrate.operator.api.Phase;
 import io.pgmigrate.operator.api.PgMigration;
+import io.pgmigrate.operator.api.Verify;
 import io.pgmigrate.operator.dump.DumpPods;
 import io.pgmigrate.operator.postgres.Sql;
 import io.pgmigrate.operator.reconciler.Conditions;
@@ -296,12 +297,14 @@ class DumpMigrationIT {
         .satisfies(o -> assertThat(o.getUid()).isEqualTo(ready.getMetadata().getUid()));
   }
 
-  @ParameterizedTest(name = "jobs {0}, tables split above {1}")
-  @CsvSource({"1, ''", "2, ''", "2, 256Ki"})
+  @ParameterizedTest(name = "jobs {0}, tables split above {1}, verify {2}")
+  @CsvSource({"1, '', counts", "2, '', counts", "2, 256Ki, counts", "1, '', digests",
+      "2, 256Ki, digests"})
   void aSourceWrittenToThroughoutTheCopyIsVerifiedAgainstTheDumpsSnapshot(
-      int jobs, String split, OperatorExtension.Env env, PostgresPair.Servers pg)
+      int jobs, String split, String verify, OperatorExtension.Env env, PostgresPair.Servers pg)
       throws Exception {
-    var name = "live-" + jobs + (split.isEmpty() ? "" : "-split");
+    var digests = verify.equals("digests");
+    var name = "live-" + jobs + (split.isEmpty() ? "" : "-split") + (digests ? "-digests" : "");
     var db = name.replace('-', '_').replace("live", "dump_live");
     var source = pg.source();
     source.execute("postgres", "create database " + db);
@@ -316,6 +319,8 @@ class DumpMigrationIT {
     // items (about 2.4 MB) in parts of 256 KiB, several streams writing it at once
     m.getSpec().getDump().setSplitTablesLargerThan(split);
     m.getSpec().setDatabases(List.of(db));
+    // digests of a live source's rows match the target's only in the snapshot the copy read
+    m.getSpec().setVerify(digests ? Verify.DIGESTS : Verify.COUNTS);
     PgMigration done;
     // inserts, updates and deletes before, during and after the copy, until the verdict: the
     // source's row counts of items never hold still long enough for a comparison after the copy
@@ -332,7 +337,8 @@ class DumpMigrationIT {
     assertThat(done.getStatus().getMessage()).contains("1 database(s) copied and verified")
         .contains("in the dump's snapshot");
     assertThat(done.getStatus().getDatabases().get(0).getMessage())
-        .contains("row counts of every table equal to the source's in the dump's snapshot");
+        .contains((digests ? "row counts and row digests" : "row counts")
+            + " of every table equal to the source's in the dump's snapshot");
     // the untouched table is equal; items on the target is the source's at one moment: its ids
     // form one run (the writer deletes the lowest, inserts above the highest), which ends
     // before the source's now does
@@ -352,7 +358,9 @@ class DumpMigrationIT {
         .withLabel(DumpPods.MIGRATION_UID, done.getMetadata().getUid()).list().getItems())
         .singleElement().satisfies(p -> assertThat(p.getMetadata().getName()).endsWith("-1"));
     var log = env.podLog(done.getStatus().getDatabases().get(0).getPod());
-    assertThat(log).contains("analyzed the target's tables");
+    assertThat(log).contains("analyzed the target's tables").contains(digests
+        ? "verified: 3 table(s), row counts and row digests equal to the source's snapshot"
+        : "verified: 3 table(s), row counts equal to the source's snapshot");
     if (!split.isEmpty()) {
       assertThat(log).containsPattern("1 split into [0-9]{1,2} part\\(s\\) in all")
           .contains("copied public.items pages 0-32 (binary)")
@@ -425,6 +433,71 @@ class DumpMigrationIT {
       assertThat(e.getReason()).isEqualTo("VerificationFailed");
       assertThat(e.getType()).isEqualTo("Warning");
     });
+  }
+
+  /**
+   * The target changes values as the copy writes them (a trigger an event trigger adds to the
+   * table once the restore creates it): every row arrives, so the row counts agree, and only
+   * the digests see it.
+   */
+  @ParameterizedTest(name = "jobs {0}, verify {1}")
+  @CsvSource({"1, digests", "2, digests", "2, counts"})
+  void valuesTheTargetChangesFailDigestVerificationNamingTheTableWhileCountsMissThem(
+      int jobs, String verify, OperatorExtension.Env env, PostgresPair.Servers pg) {
+    var digests = verify.equals("digests");
+    var db = "dump_altered_" + jobs + "_" + verify;
+    pg.source().execute("postgres", "create database " + db);
+    pg.source().execute(db,
+        // over the 1 MiB threshold: with 2 jobs a parallel COPY stream writes it
+        "create table altered (id int primary key, v text, at timestamptz, f float8)",
+        "insert into altered select g, repeat(md5(g::text), 2), timestamptz '2026-01-01 00:00+00'"
+            + " + g * interval '1 second', g / 3.0 from generate_series(1, 20000) g",
+        "create table kept (id int, v numeric)",
+        "insert into kept select g, g / 7.0 from generate_series(1, 10) g");
+    pg.target().execute("postgres", "create database " + db);
+    // a time zone other than the source's: the digests must not see that
+    pg.target().execute("postgres", "alter database " + db + " set timezone = 'Asia/Tokyo'");
+    pg.target().execute(db,
+        "create function public.alter_some() returns trigger language plpgsql as $$"
+            + " begin if new.id = 4321 then new.v := upper(new.v); end if; return new; end $$",
+        "create function public.add_trigger() returns event_trigger language plpgsql as $$"
+            + " declare r record; begin"
+            + "  for r in select * from pg_catalog.pg_event_trigger_ddl_commands()"
+            + "   where object_identity = 'public.altered' loop"
+            + "    execute 'create trigger alter_some before insert on public.altered for each"
+            + " row execute function public.alter_some()';"
+            + "  end loop;"
+            + " end $$",
+        "create event trigger add_trigger on ddl_command_end when tag in ('CREATE TABLE')"
+            + " execute function public.add_trigger()");
+    var name = "altered-" + jobs + "-" + verify;
+    var m = Fixtures.migration(env.client(), env.namespace(), name, pg.source(), pg.target());
+    m.getSpec().setMethod(Method.DUMP);
+    m.getSpec().getDump().setJobs(jobs);
+    m.getSpec().setDatabases(List.of(db));
+    m.getSpec().setVerify(digests ? Verify.DIGESTS : Verify.COUNTS);
+    env.client().resource(m).create();
+
+    var end = await().atMost(Duration.ofMinutes(2)).until(() -> get(env, name),
+        x -> x.getStatus() != null && (x.getStatus().getPhase() == Phase.Failed
+            || x.getStatus().getPhase() == Phase.Ready));
+    assertThat(Contents.query(pg.target(), db, "select 'rows', count(*)::text from altered"))
+        .containsEntry("rows", "20000");
+    if (!digests) {
+      assertThat(end.getStatus().getPhase()).as("counts cannot see changed values")
+          .isEqualTo(Phase.Ready);
+      return;
+    }
+    assertThat(end.getStatus().getPhase()).as(end.getStatus().getMessage())
+        .isEqualTo(Phase.Failed);
+    assertThat(Conditions.get(end.getStatus().getConditions(), Conditions.READY).getReason())
+        .isEqualTo("VerificationFailed");
+    assertThat(end.getStatus().getMessage())
+        .startsWith("verification failed: database " + db + ": 1 of 2 table(s) differ")
+        .contains("\"public\".\"altered\": 20000 row(s) on both sides, but their contents"
+            + " differ from the source's snapshot")
+        .doesNotContain("kept");
+    assertThat(end.getStatus().getDatabases().get(0).getPhase()).isEqualTo(DatabasePhase.Failed);
   }
 
   @Test

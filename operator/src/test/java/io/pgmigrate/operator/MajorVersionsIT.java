@@ -12,6 +12,7 @@ import io.pgmigrate.operator.api.DatabasePhase;
 import io.pgmigrate.operator.api.Method;
 import io.pgmigrate.operator.api.Phase;
 import io.pgmigrate.operator.api.PgMigration;
+import io.pgmigrate.operator.api.Verify;
 import io.pgmigrate.operator.dump.DumpPods;
 import io.pgmigrate.operator.reconciler.Conditions;
 import io.pgmigrate.operator.testing.Contents;
@@ -121,13 +122,15 @@ class MajorVersionsIT {
         Writer.TABLE,
         "insert into items (v) select md5(g::text) from generate_series(1, 2000) g",
         "create table kinds (id int primary key, j jsonb, n numeric(20,5), t timestamptz,"
-            + " d date, b bytea, arr int[], m mood, u uuid, iv interval, f float8, x text)",
+            + " d date, b bytea, arr int[], m mood, u uuid, iv interval, f float8, x text,"
+            + " cash money, r real, p point, ts timestamp)",
         "insert into kinds select g, jsonb_build_object('g', g, 'tags', jsonb_build_array('a', g)),"
             + " g / 7.0, timestamptz '2026-01-01 00:00+00' + g * interval '1 hour',"
             + " date '2026-01-01' + g, decode(md5(g::text), 'hex'), array[g, g + 1],"
             + " (array['sad', 'ok', 'happy'])[1 + g % 3]::mood, md5(g::text)::uuid,"
-            + " g * interval '1 minute 1.5 seconds', g / 3.0::float8, repeat('x', g % 50)"
-            + " from generate_series(1, 3000) g",
+            + " g * interval '1 minute 1.5 seconds', g / 3.0::float8, repeat('x', g % 50),"
+            + " g * 1.25, g / 7.0::real, point(g / 3.0, -g), timestamp '2026-01-01' + g * interval"
+            + " '1.001 second' from generate_series(1, 3000) g",
         // over the dump Pods' 1 MiB threshold: a parallel COPY stream carries it (jobs 2)
         "create table big (id bigint primary key, body text)",
         "insert into big select g, repeat(md5(g::text), 3) from generate_series(1, 20000) g",
@@ -321,10 +324,14 @@ class MajorVersionsIT {
       var m = migration(env, name, src, dst, pair, Method.DUMP);
       boolean oneJob = ONE_JOB.contains(pair);
       m.getSpec().getDump().setJobs(oneJob ? 1 : 2);
+      // every pair compares row digests too: a row's text must come out as the same bytes
+      // from both majors (floats, times, intervals, money, bytea, jsonb), or this fails
+      m.getSpec().setVerify(Verify.DIGESTS);
       env.client().resource(m).create();
       var ready = awaitPhase(env, name, Phase.Ready, Duration.ofMinutes(3));
       assertThat(ready.getStatus().getMethod()).isEqualTo(Method.DUMP);
-      assertThat(ready.getStatus().getMessage()).contains("1 database(s) copied and verified");
+      assertThat(ready.getStatus().getMessage()).contains("1 database(s) copied and verified")
+          .contains("row counts and row digests");
       assertSameDataSequencesAndRoles(src, dst);
       assertPodsRan(env, ready, pair);
       // binary COPY only between servers of one major; text across majors
@@ -332,11 +339,12 @@ class MajorVersionsIT {
       var pod = ready.getStatus().getDatabases().get(0).getPod();
       var log = env.podLog(pod);
       if (oneJob) {
-        assertThat(log).contains("copying database with 1 job").contains("verified: ");
+        assertThat(log).contains("copying database with 1 job")
+            .contains("row counts and row digests equal to the source's snapshot");
       } else {
         assertThat(log).contains("streaming 1 table(s) of 1048576 bytes or more in " + format)
             .contains("copied public.big (" + format + ")")
-            .contains("verified: ");
+            .contains("row counts and row digests equal to the source's snapshot");
       }
       ContinuousMigrationIT.deleteAndWait(env, name);
     }

@@ -65,6 +65,14 @@ public class PgMigrationSpec {
           + " removes its replication objects and finishes (phase Ready).")
   private Boolean keepReplicating = true;
 
+  @Default("counts")
+  @JsonPropertyDescription(
+      "How the copy is checked. counts (default): every table's row count on the target equals"
+          + " the source's in the snapshot the copy read. digests: also an order-independent"
+          + " digest of every table's rows, compared the same way, which catches changed values;"
+          + " it reads every row once more on both servers. method dump only for now.")
+  private Verify verify = Verify.COUNTS;
+
   @Default("{}")
   @JsonPropertyDescription("Which roles are copied to the target.")
   private RolesSpec roles = new RolesSpec();
@@ -151,6 +159,14 @@ public class PgMigrationSpec {
 
   public void setKeepReplicating(Boolean keepReplicating) {
     this.keepReplicating = keepReplicating;
+  }
+
+  public Verify getVerify() {
+    return verify == null ? Verify.COUNTS : verify;
+  }
+
+  public void setVerify(Verify verify) {
+    this.verify = verify;
   }
 
   public RolesSpec getRoles() {

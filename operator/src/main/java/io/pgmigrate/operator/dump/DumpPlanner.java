@@ -154,8 +154,12 @@ public final class DumpPlanner {
     var summary = lines.stream().filter(l -> l.startsWith(DumpPods.VERIFICATION_FAILED))
         .reduce((a, b) -> b).map(l -> l.substring(DumpPods.VERIFICATION_FAILED.length()))
         .orElse("row counts differ from the source's snapshot");
-    var tables = String.join("; ", lines.stream().filter(l -> l.startsWith(DumpPods.COUNT_DIFFERS))
-        .map(l -> l.substring(DumpPods.COUNT_DIFFERS.length())).toList());
+    var tables = String.join("; ", lines.stream()
+        .filter(l -> l.startsWith(DumpPods.COUNT_DIFFERS) || l.startsWith(DumpPods.DIGEST_DIFFERS))
+        .map(l -> l.startsWith(DumpPods.COUNT_DIFFERS)
+            ? l.substring(DumpPods.COUNT_DIFFERS.length())
+            : l.substring(DumpPods.DIGEST_DIFFERS.length()))
+        .toList());
     if (tables.length() > 800) {
       tables = tables.substring(0, 797) + "...";
     }

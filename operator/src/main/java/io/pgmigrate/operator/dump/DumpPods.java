@@ -62,6 +62,9 @@ public final class DumpPods {
   /** How the script starts each line naming a table whose row counts differ. */
   public static final String COUNT_DIFFERS = "row count differs: ";
 
+  /** How the script begins a line about a table whose rows' digests differ (verify digests). */
+  public static final String DIGEST_DIFFERS = "row digest differs: ";
+
   /** How the script starts its last line when the row counts differ. */
   public static final String VERIFICATION_FAILED = "verification failed: ";
 
@@ -136,6 +139,7 @@ public final class DumpPods {
     env.add(value("SCRATCH", "/scratch"));
     env.add(value("PARALLEL_MIN_BYTES", Long.toString(PARALLEL_MIN_BYTES)));
     env.add(value("SPLIT_MIN_BYTES", Long.toString(dump.splitTablesLargerThanBytes())));
+    env.add(value("VERIFY", spec.getVerify().toString()));
     env.add(value("RESTORE_FLAGS", r.withOwners() ? "" : "--no-owner --no-acl"));
     var volumes = new ArrayList<Volume>();
     var mounts = new ArrayList<VolumeMount>();

@@ -8,6 +8,7 @@ import io.pgmigrate.operator.api.DatabaseStatus;
 import io.pgmigrate.operator.api.Phase;
 import io.pgmigrate.operator.api.PgMigration;
 import io.pgmigrate.operator.api.PgMigrationStatus;
+import io.pgmigrate.operator.api.Verify;
 import io.pgmigrate.operator.checks.Logins;
 import io.pgmigrate.operator.checks.SecretLookup;
 import io.pgmigrate.operator.dump.DumpPlanner;
@@ -294,12 +295,14 @@ final class DumpStep implements MethodStep {
    */
   private List<Event> finish(PgMigration m, PgMigrationStatus status, Instant now,
       List<Event> events) {
+    var what = m.getSpec().getVerify() == Verify.DIGESTS
+        ? "row counts and row digests" : "row counts";
     for (var db : status.getDatabases()) {
-      db.setMessage(db.getMessage() + " and verified: row counts of every table equal to the"
-          + " source's in the dump's snapshot (counted by the dump Pod)");
+      db.setMessage(db.getMessage() + " and verified: " + what + " of every table equal to the"
+          + " source's in the dump's snapshot (computed by the dump Pod)");
     }
-    var message = status.getDatabases().size() + " database(s) copied and verified (row counts"
-        + " of every table equal to the source's in the dump's snapshot, counted by the dump"
+    var message = status.getDatabases().size() + " database(s) copied and verified (" + what
+        + " of every table equal to the source's in the dump's snapshot, computed by the dump"
         + " Pods)";
     Decider.succeed(status, message, m.getMetadata().getGeneration(), now, events);
     return events;

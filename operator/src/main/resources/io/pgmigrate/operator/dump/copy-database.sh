@@ -313,6 +313,56 @@ count_sql() {
          E'\\t', CASE c.relkind WHEN 'p' THEN '' ELSE 'ONLY ' END, n.nspname, c.relname)
   $(counted_tables "$1") \\gexec"
 }
+# VERIFY=digests: besides its row count, each counted table gets a digest of its rows: the sum
+# of a 64-bit hash of each row's text, which no row order changes, computed on both sides by
+# JOBS sessions at a time (on the source in the snapshot). hashtextextended is the function
+# hash partitioning relies on, so it hashes the same bytes alike on every major version; the
+# settings make a row's text the same bytes on both servers whatever their own defaults are.
+digests() { [ "${VERIFY:-counts}" = digests ]; }
+DIGEST_SQL="SELECT pg_catalog.count(pg_catalog.set_config(name, setting, false)) AS settings
+  FROM (VALUES ('statement_timeout', '0'), ('lock_timeout', '0'),
+               ('idle_in_transaction_session_timeout', '0'), ('transaction_timeout', '0'),
+               ('row_security', 'off'), ('extra_float_digits', '3'), ('datestyle', 'ISO'),
+               ('intervalstyle', 'postgres'), ('timezone', 'UTC'), ('bytea_output', 'hex'),
+               ('lc_monetary', 'C'), ('search_path', ''))
+       AS v (name, setting)
+ WHERE name IN (SELECT pg_catalog.lower(name) FROM pg_catalog.pg_settings) \\gset"
+export DIGEST_SQL
+# digest_queries VERSION: psql input printing, NUL-separated, one query per counted table whose
+# result is the line count_sql prints, with the digest after the count
+digest_queries() {
+  printf '%s\n' "\\pset recordsep_zero" \
+    "SELECT pg_catalog.format('SELECT %L || %L || pg_catalog.count(*) || '' '' || COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(ROW(pgmigrate_row.*)::pg_catalog.text, 0)), 0) FROM %s%I.%I AS pgmigrate_row',
+         pg_catalog.to_json(n.nspname)::text || '.' || pg_catalog.to_json(c.relname)::text,
+         E'\\t', CASE c.relkind WHEN 'p' THEN '' ELSE 'ONLY ' END, n.nspname, c.relname)
+  $(counted_tables "$1");"
+}
+# digest_table SIDE QUERY: runs one of digest_queries' queries on the source (src, in the
+# snapshot) or the target (dst)
+digest_table() {
+  local in=(-c "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+  if [ "$1" = src ]; then
+    in+=(-c "SET TRANSACTION SNAPSHOT '$SNAPSHOT'")
+    printf '%s\n%s;\n' "$DIGEST_SQL" "$2" | src psql -XAtq -v ON_ERROR_STOP=1 "${in[@]}" -f -
+  else
+    printf '%s\n%s;\n' "$DIGEST_SQL" "$2" | dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" -f -
+  fi
+}
+export -f digest_table
+# digest_side SIDE VERSION OUT: every table's line of SIDE into OUT, JOBS at a time
+digest_side() {
+  local queries="$work/$1.queries"
+  if [ "$1" = src ]; then
+    { printf '%s\n' "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;" \
+        "SET TRANSACTION SNAPSHOT :'snapshot';"; digest_queries "$2"; } \
+      | src psql -XAtq -v ON_ERROR_STOP=1 -v snapshot="$SNAPSHOT" > "$queries"
+  else
+    digest_queries "$2" | dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" > "$queries"
+  fi
+  : > "$3"
+  xargs -0 -r -n 1 -P "$JOBS" bash -c 'set -euo pipefail; digest_table "$0" "$1"' "$1" \
+    < "$queries" >> "$3"
+}
 # hold_snapshot: starts the session on the source (pgmigrate-snapshot in pg_stat_activity)
 # whose transaction exports the snapshot, SNAPSHOT, and holds it until the source's rows are
 # counted. It locks the tables to count, as pg_dump locks what it dumps: a TRUNCATE or a
@@ -345,16 +395,31 @@ hold_snapshot() {
 # count_source: the holder counts the source's rows in its snapshot, into source.counts, then
 # ends the snapshot (the source's vacuum is held back no longer), while the script goes on
 count_source() {
+  if digests; then
+    digest_side src "$source_version" "$work/source.counts" &
+    source_digests=$!
+    return
+  fi
   printf '%s\n' "\\pset recordsep '\\n'" "\\o :counts_file" "$(count_sql "$source_version")" \
     "\\o" "COMMIT;" "\\echo counted" >&"$to_holder"
 }
 count_target() {
+  if digests; then
+    digest_side dst "$target_version" "$work/target.counts"
+    return
+  fi
   count_sql "$target_version" \
     | dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" > "$work/target.counts"
 }
 # verify_counts: waits for the source's counts, then compares each table's with the target's
 verify_counts() {
-  if ! IFS= read -r counted <&"$from_holder" || [ "$counted" != counted ]; then
+  if digests; then
+    if ! wait "$source_digests"; then
+      echo "could not compute the digests of the source's tables in the snapshot" >&2
+      exit 1
+    fi
+    printf '%s\n' "COMMIT;" >&"$to_holder"
+  elif ! IFS= read -r counted <&"$from_holder" || [ "$counted" != counted ]; then
     echo "could not count the rows of the source's tables in the snapshot" >&2
     exit 1
   fi
@@ -371,12 +436,15 @@ verify_counts() {
 # compare_counts: reads lines of table, source count, target count; prints each difference
 compare_counts() {
   local name want got tables=0 differ=0
+  # with digests, a count is "ROWS DIGEST"
   while IFS=$'\t' read -r name want got; do
     tables=$((tables + 1))
     if [ "$got" = missing ]; then
-      echo "row count differs: $name: $want row(s) in the source's snapshot, missing on the target"
+      echo "row count differs: $name: ${want%% *} row(s) in the source's snapshot, missing on the target"
+    elif [ "${got%% *}" != "${want%% *}" ]; then
+      echo "row count differs: $name: ${want%% *} row(s) in the source's snapshot, ${got%% *} on the target"
     elif [ "$got" != "$want" ]; then
-      echo "row count differs: $name: $want row(s) in the source's snapshot, $got on the target"
+      echo "row digest differs: $name: ${want%% *} row(s) on both sides, but their contents differ from the source's snapshot"
     else
       continue
     fi
@@ -386,7 +454,11 @@ compare_counts() {
     echo "verification failed: $differ of $tables table(s) differ from the source's snapshot"
     exit "$VERIFICATION_FAILED"
   fi
-  echo "verified: $tables table(s), row counts equal to the source's snapshot"
+  if digests; then
+    echo "verified: $tables table(s), row counts and row digests equal to the source's snapshot"
+  else
+    echo "verified: $tables table(s), row counts equal to the source's snapshot"
+  fi
 }
 
 # took NAME: adds how long the step that just ended took to TIMINGS, printed at the end (where

@@ -76,19 +76,21 @@ class DumpPlannerTest {
             building indexes and constraints with 2 jobs
             row count differs: "public"."lossy": 100 row(s) in the source's snapshot, 90 on the target
             row count differs: "s"."gone": 5 row(s) in the source's snapshot, missing on the target
-            verification failed: 2 of 7 table(s) differ from the source's snapshot
+            row digest differs: "s"."edited": 12 row(s) on both sides, but their contents differ
+            verification failed: 3 of 7 table(s) differ from the source's snapshot
             """)
         .endTerminated().endState().endContainerStatus().endStatus().build();
     var view = PodView.of(pod);
     assertThat(view.verificationFailed()).isTrue();
-    assertThat(view.message()).isEqualTo("2 of 7 table(s) differ from the source's snapshot:"
+    assertThat(view.message()).isEqualTo("3 of 7 table(s) differ from the source's snapshot:"
         + " \"public\".\"lossy\": 100 row(s) in the source's snapshot, 90 on the target;"
-        + " \"s\".\"gone\": 5 row(s) in the source's snapshot, missing on the target");
+        + " \"s\".\"gone\": 5 row(s) in the source's snapshot, missing on the target;"
+        + " \"s\".\"edited\": 12 row(s) on both sides, but their contents differ");
 
     var plan = DumpPlanner.plan(dbs("a"), Map.of("a", List.of(view)), 3);
     assertThat(plan.create()).isEmpty();
     assertThat(plan.verificationFailed()).isTrue();
-    assertThat(plan.failure()).startsWith("verification failed: database a: 2 of 7 table(s)")
+    assertThat(plan.failure()).startsWith("verification failed: database a: 3 of 7 table(s)")
         .contains("100 row(s) in the source's snapshot, 90 on the target");
     assertThat(plan.databases().get(0).getPhase()).isEqualTo(DatabasePhase.Failed);
     assertThat(plan.databases().get(0).getMessage()).contains("\"public\".\"lossy\"");
