@@ -7,6 +7,7 @@ import io.pgmigrate.operator.api.Method;
 import io.pgmigrate.operator.api.Phase;
 import io.pgmigrate.operator.api.PgMigration;
 import io.pgmigrate.operator.api.SslMode;
+import io.pgmigrate.operator.api.Verify;
 import io.pgmigrate.operator.dump.DumpPods;
 import io.pgmigrate.operator.postgres.Timeouts;
 import io.pgmigrate.operator.testing.Fixtures;
@@ -40,6 +41,7 @@ public final class Benchmark {
   static int jobs = Runtime.getRuntime().availableProcessors();
   static final Map<String, Object> results = new LinkedHashMap<>();
   static int rounds = Integer.parseInt(System.getenv().getOrDefault("BENCH_ROUNDS", "3"));
+  static final String DIGESTS = "operator dump, jobs " + jobs + ", verify digests";
   static final String RAW = "raw COPY bound (" + jobs + " parallel COPY, indexes after)";
   static final String PIPE = "pg_dump -Fc | pg_restore (plain pipe)";
   static final String DIRECTORY = "pg_dump -Fd -j " + jobs + " + pg_restore -j " + jobs
@@ -117,8 +119,17 @@ public final class Benchmark {
                   () -> operatorDump(client, source, target, j),
                   () -> delete(client, "dump-" + j), source, target);
             }
+            // what digest verification costs: the same copy, every row hashed on both sides
+            time(DIGESTS, () -> dropTarget(target),
+                () -> operatorDump(client, source, target, jobs, DB, "", DIGESTS, Verify.DIGESTS),
+                () -> delete(client, "dump-" + jobs), source, target);
           }
           printDumpTable(bytes, "", RAW, PGCOPYDB);
+          double extra = median(samples.get(DIGESTS))
+              - median(samples.get("operator dump, jobs " + jobs));
+          System.out.printf(Locale.ROOT, "verify: digests costs %.1f s more than counts here,"
+              + " %.1f s per GB copied%n%n", extra, extra / (bytes / 1e9));
+          results.put("digestsExtraSecondsPerGB", extra / (bytes / 1e9));
           if (part("huge")) {
             huge(bin, client, source, target);
           }
@@ -199,12 +210,14 @@ public final class Benchmark {
 
   static void operatorDump(KubernetesClient client, PostgresServer source, PostgresServer target,
       int jobs) throws Exception {
-    operatorDump(client, source, target, jobs, DB, "", "operator dump, jobs " + jobs);
+    operatorDump(client, source, target, jobs, DB, "", "operator dump, jobs " + jobs,
+        Verify.COUNTS);
   }
 
   static void operatorDump(KubernetesClient client, PostgresServer source, PostgresServer target,
-      int jobs, String database, String split, String method) throws Exception {
+      int jobs, String database, String split, String method, Verify verify) throws Exception {
     var m = migration(client, "dump-" + jobs, source, target);
+    m.getSpec().setVerify(verify);
     m.getSpec().setMethod(Method.DUMP);
     m.getSpec().getDump().setJobs(jobs);
     m.getSpec().getDump().setSplitTablesLargerThan(split);
@@ -285,13 +298,50 @@ public final class Benchmark {
       if (operatorSplits.containsKey(e.getKey())) {
         row.put("secondsBeforeInAfterDumpPod", operatorSplits.get(e.getKey()));
         row.put("dumpPodTimings", podTimings.get(e.getKey()));
+        var copy = podTimings.getOrDefault(e.getKey(), List.of()).stream()
+            .map(Benchmark::copySeconds).toList();
+        if (!copy.isEmpty()) {
+          row.put("podCopySeconds", copy);
+          row.put("podCopyVsRawBound", median(copy) / raw);
+        }
       }
       dump.add(row);
+    }
+    // the raw bound does what the Pods' copy steps do (schema, data, indexes and constraints),
+    // not their ANALYZE and verification, nor the operator's steps around the Pod
+    for (var row : dump) {
+      if (row.containsKey("podCopyVsRawBound")) {
+        System.out.printf(Locale.ROOT, "%-56s %8.1f %13s %7s %8.2fx%n",
+            "  its copy in the Pod (no ANALYZE, no verification)",
+            median(castList(row.get("podCopySeconds"))), "", "",
+            (double) row.get("podCopyVsRawBound"));
+      }
     }
     results.put("rounds", rounds);
     results.put(prefix.isEmpty() ? "dump" : prefix.strip().replace(":", ""), dump);
     System.out.println();
     return dump;
+  }
+
+  /**
+   * The copy steps of a Pod's "timings:" line (snapshot, listing, pg_dump, pre-data, data,
+   * data and post-data, post-data): all but ANALYZE and the row counts.
+   */
+  static double copySeconds(String timings) {
+    double sum = 0;
+    for (var step : timings.substring("timings: ".length()).split(", ")) {
+      var name = step.substring(0, step.lastIndexOf(' ', step.length() - 3));
+      if (name.equals("analyze") || name.endsWith("counts")) {
+        continue;
+      }
+      sum += Double.parseDouble(step.substring(name.length() + 1, step.length() - 2));
+    }
+    return sum;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Double> castList(Object o) {
+    return (List<Double>) o;
   }
 
   static void pgcopydb(String bin, PostgresServer source, PostgresServer target, String database,
@@ -340,11 +390,11 @@ public final class Benchmark {
           () -> sh("rm -rf /tmp/bench-pgcopydb", bin), source, target);
       var whole = pre + "operator dump, jobs " + jobs + ", one stream";
       time(whole, () -> dropTarget(target, HUGE),
-          () -> operatorDump(client, source, target, jobs, HUGE, "", whole),
+          () -> operatorDump(client, source, target, jobs, HUGE, "", whole, Verify.COUNTS),
           () -> delete(client, "dump-" + jobs), source, target);
       var parts = pre + "operator dump, jobs " + jobs + ", parts of " + SPLIT;
       time(parts, () -> dropTarget(target, HUGE),
-          () -> operatorDump(client, source, target, jobs, HUGE, SPLIT, parts),
+          () -> operatorDump(client, source, target, jobs, HUGE, SPLIT, parts, Verify.COUNTS),
           () -> delete(client, "dump-" + jobs), source, target);
     }
     printDumpTable(bytes, pre, pre + "raw COPY bound (1 binary COPY, index after)",
