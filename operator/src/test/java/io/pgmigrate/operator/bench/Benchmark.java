@@ -309,10 +309,12 @@ public final class Benchmark {
     }
     // the raw bound does what the Pods' copy steps do (schema, data, indexes and constraints),
     // not their ANALYZE and verification, nor the operator's steps around the Pod
+    System.out.println("the operator's copy steps alone (its Pod's timings without ANALYZE and"
+        + " verification), median:");
     for (var row : dump) {
       if (row.containsKey("podCopyVsRawBound")) {
         System.out.printf(Locale.ROOT, "%-56s %8.1f %13s %7s %8.2fx%n",
-            "  its copy in the Pod (no ANALYZE, no verification)",
+            "  copy steps in the Pod, " + ((String) row.get("method")).replace("operator dump, ", ""),
             median(castList(row.get("podCopySeconds"))), "", "",
             (double) row.get("podCopyVsRawBound"));
       }
