@@ -27,7 +27,10 @@ final class CutoverVerifier {
   private final OffThread threads;
   private final PgConnector connector;
   /** By migration UID and database. */
-  private final Map<String, CompletableFuture<List<String>>> running = new ConcurrentHashMap<>();
+  private final Map<String, CompletableFuture<Result>> running = new ConcurrentHashMap<>();
+
+  /** How many of the source's tables were compared, and those that differ with what differs. */
+  record Result(int tables, List<String> differences) {}
 
   CutoverVerifier(OffThread threads, PgConnector connector) {
     this.threads = threads;
@@ -35,11 +38,10 @@ final class CutoverVerifier {
   }
 
   /**
-   * Empty while the comparison runs (started now if it was not); then the tables that differ,
-   * each with what differs (an empty list: all equal). A failed read is rethrown once, and the
-   * next call starts a new one.
+   * Empty while the comparison runs (started now if it was not); then its result. A failed read
+   * is rethrown once, and the next call starts a new one.
    */
-  Optional<List<String>> compare(PgMigration m, String database, ConnectionSpec source,
+  Optional<Result> compare(PgMigration m, String database, ConnectionSpec source,
       ConnectionSpec target, boolean digests) {
     var key = m.getMetadata().getUid() + "/" + database;
     var read = running.computeIfAbsent(key, k -> threads.run(m, true, () -> {
@@ -53,7 +55,8 @@ final class CutoverVerifier {
             t.start();
           });
       var dst = read(target.withDatabase(database), digests);
-      return RowDigests.differences(src.join(), dst);
+      var fromSource = src.join();
+      return new Result(fromSource.size(), RowDigests.differences(fromSource, dst));
     }));
     if (!read.isDone()) {
       return Optional.empty();
