@@ -77,6 +77,11 @@ public class PgMigrationSpec {
   @JsonPropertyDescription("Settings of logical replication (method continuous).")
   private ReplicationSpec replication = new ReplicationSpec();
 
+  @JsonPropertyDescription(
+      "What happens around the cutover: fencing the source, switching the application's"
+          + " Secret.")
+  private CutoverSpec cutover;
+
   public Endpoint getSource() {
     return source;
   }
@@ -175,5 +180,13 @@ public class PgMigrationSpec {
 
   public void setReplication(ReplicationSpec replication) {
     this.replication = replication;
+  }
+
+  public CutoverSpec getCutover() {
+    return cutover == null ? new CutoverSpec() : cutover;
+  }
+
+  public void setCutover(CutoverSpec cutover) {
+    this.cutover = cutover;
   }
 }
