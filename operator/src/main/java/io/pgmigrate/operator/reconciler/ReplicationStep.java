@@ -304,6 +304,13 @@ final class ReplicationStep implements MethodStep {
           + Bytes.human(totalLag) + "; set keepReplicating: false to cut over");
       return new StepResult(events, SYNC_POLL);
     }
+    var window = cuttingOver ? null : CutoverWindow.check(spec.getCutover(), now);
+    if (window != null) {
+      status.setCutoverStartedAt(null);
+      status.setMessage(total + "/" + total + " database(s) replicating, lag "
+          + Bytes.human(totalLag) + "; " + window.message());
+      return new StepResult(events, window.lookAgain());
+    }
     return cutover(m, status, source, target, allPods, now, events);
   }
 

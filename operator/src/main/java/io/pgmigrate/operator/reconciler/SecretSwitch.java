@@ -41,6 +41,10 @@ final class SecretSwitch {
   static final List<String> ADDRESS_KEYS = List.of("host", "port", "uri", "jdbc-uri");
   static final List<String> CREDENTIAL_KEYS = List.of("user", "password");
 
+  /** The order in which {@link #rewrite} writes them, for messages. */
+  static final List<String> KEY_ORDER =
+      List.of("host", "port", "uri", "jdbc-uri", "user", "username", "password");
+
   static final Duration RETRY = Duration.ofSeconds(30);
 
   private final KubernetesClient client;
@@ -76,10 +80,18 @@ final class SecretSwitch {
             + RETRY.toSeconds() + " s", generation, now, RETRY);
       }
       var annotations = current.getMetadata().getAnnotations();
+      var target = m.getSpec().getTarget();
       if (annotations != null && uid.equals(annotations.get(SWITCHED_BY))) {
-        // switched by an earlier pass whose status was not written
+        // switched by an earlier pass whose status (and Event) was not written: the keys it
+        // rewrote are those of the rollback copy
+        var rollbackName = annotations.get(ROLLBACK_SECRET);
+        var rollback = rollbackName == null ? null : secrets.withName(rollbackName).get();
+        var keys = rollback == null || rollback.getData() == null ? List.<String>of()
+            : KEY_ORDER.stream().filter(rollback.getData()::containsKey).toList();
+        events.add(switchedEvent(name, target.getHost(), target.portOrDefault(), keys,
+            rollbackName));
         Conditions.set(status.getConditions(), CONDITION, "True", "Switched",
-            switchedMessage(name, annotations.get(ROLLBACK_SECRET)), generation, now);
+            switchedMessage(name, rollbackName), generation, now);
         return null;
       }
       var old = decode(current.getData());
@@ -94,7 +106,6 @@ final class SecretSwitch {
         user = login[1].spec().user();
         password = login[1].spec().password();
       }
-      var target = m.getSpec().getTarget();
       var rewritten = rewrite(old, target.getHost(), target.portOrDefault(), user, password);
       if (rewritten.isEmpty()) {
         return notYet(status, "NothingToSwitch", "Secret " + name + " has none of the keys "
@@ -141,10 +152,8 @@ final class SecretSwitch {
         return s;
       });
       FaultPoints.reached("switch.switched");
-      events.add(new Event(false, "SecretSwitched", "Secret " + name + " points at the target "
-          + target.getHost() + ":" + target.portOrDefault() + ": rewrote "
-          + String.join(", ", rewritten.keySet()) + "; the old values are in Secret "
-          + rollbackName));
+      events.add(switchedEvent(name, target.getHost(), target.portOrDefault(),
+          List.copyOf(rewritten.keySet()), rollbackName));
       Conditions.set(status.getConditions(), CONDITION, "True", "Switched",
           switchedMessage(name, rollbackName), generation, now);
       return null;
@@ -152,6 +161,14 @@ final class SecretSwitch {
       return notYet(status, "SwitchFailed", "switching Secret " + name + ": " + e.getMessage()
           + " (retrying)", generation, now, RETRY);
     }
+  }
+
+  /** Key names only: the values may be credentials. */
+  private static Event switchedEvent(String name, String host, int port, List<String> keys,
+      String rollback) {
+    return new Event(false, "SecretSwitched", "Secret " + name + " points at the target " + host
+        + ":" + port + (keys.isEmpty() ? "" : ": rewrote " + String.join(", ", keys))
+        + "; the old values are in Secret " + rollback);
   }
 
   private static String switchedMessage(String name, String rollback) {
