@@ -38,7 +38,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   verbs: ["get", "list", "watch", "create", "delete", "deletecollection"]
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["get", "patch"]
+  # create: cutover.switchSecret's rollback copy (<name>-pgmigrate-rollback)
+  verbs: ["get", "patch", "create"]
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create"]

@@ -87,8 +87,22 @@ class RbacIT {
         var m = Fixtures.migration(admin, env.namespace(), "rbac-ok", pg.source(), pg.target());
         m.getSpec().setMethod(Method.DUMP);
         m.getSpec().setDatabases(List.of("rbac_db"));
+        // the chart's rules suffice to switch an application's Secret (patch, and create for
+        // the rollback copy)
+        admin.resource(SecretSwitchIT.appSecret(env.namespace(), "rbac-app", pg.source(),
+            "rbac_db")).create();
+        m.getSpec().setCutover(new io.pgmigrate.operator.api.CutoverSpec());
+        m.getSpec().getCutover().setSwitchSecret(new io.pgmigrate.operator.api.SwitchSecretSpec());
+        m.getSpec().getCutover().getSwitchSecret().setName("rbac-app");
         admin.resource(m).create();
         awaitPhase(env, "rbac-ok", Phase.Ready);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
+          var c = Conditions.get(OperatorValidationIT.get(env, "rbac-ok").getStatus()
+              .getConditions(), "SecretSwitched");
+          return c != null && "True".equals(c.getStatus());
+        });
+        assertThat(admin.secrets().inNamespace(env.namespace())
+            .withName("rbac-app-pgmigrate-rollback").get()).isNotNull();
         assertThat(Contents.tables(pg.target(), "rbac_db"))
             .isEqualTo(Contents.tables(pg.source(), "rbac_db"));
 

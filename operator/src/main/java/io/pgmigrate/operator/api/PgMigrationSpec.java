@@ -85,6 +85,11 @@ public class PgMigrationSpec {
   @JsonPropertyDescription("Settings of logical replication (method continuous).")
   private ReplicationSpec replication = new ReplicationSpec();
 
+  @JsonPropertyDescription(
+      "What happens around the cutover: fencing the source, switching the application's"
+          + " Secret.")
+  private CutoverSpec cutover;
+
   public Endpoint getSource() {
     return source;
   }
@@ -191,5 +196,13 @@ public class PgMigrationSpec {
 
   public void setReplication(ReplicationSpec replication) {
     this.replication = replication;
+  }
+
+  public CutoverSpec getCutover() {
+    return cutover == null ? new CutoverSpec() : cutover;
+  }
+
+  public void setCutover(CutoverSpec cutover) {
+    this.cutover = cutover;
   }
 }

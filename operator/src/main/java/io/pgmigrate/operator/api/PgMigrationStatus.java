@@ -57,6 +57,12 @@ public class PgMigrationStatus {
   private Boolean secretsHeld;
 
   @JsonPropertyDescription(
+      "continuous with cutover.fenceSource: the source databases the cutover made read-only,"
+          + " each recorded before it is changed and kept across restarts until the fence is"
+          + " lifted (deleting the PgMigration lifts it).")
+  private List<SourceFence> fence;
+
+  @JsonPropertyDescription(
       "Databases this migration created on the target (recorded before creating them, kept"
           + " across restarts): only these may be emptied for a retry.")
   private List<String> createdDatabases = new ArrayList<>();
@@ -172,6 +178,14 @@ public class PgMigrationStatus {
 
   public void setCutoverStartedAt(String cutoverStartedAt) {
     this.cutoverStartedAt = cutoverStartedAt;
+  }
+
+  public List<SourceFence> getFence() {
+    return fence;
+  }
+
+  public void setFence(List<SourceFence> fence) {
+    this.fence = fence;
   }
 
   public boolean isSecretsHeld() {

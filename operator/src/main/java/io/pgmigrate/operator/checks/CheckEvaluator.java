@@ -10,6 +10,7 @@ import io.pgmigrate.operator.postgres.Conninfo;
 import io.pgmigrate.operator.postgres.DatabaseContents;
 import io.pgmigrate.operator.postgres.PgFeature;
 import io.pgmigrate.operator.postgres.ServerInfo;
+import io.pgmigrate.operator.postgres.Fence;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -741,6 +742,62 @@ public final class CheckEvaluator {
   }
 
   // ---- results named by CheckName, the one place check names are written ----
+
+  /**
+   * cutover.fenceSource: whether the login can make the databases read-only and end the
+   * sessions that could still write; failed before anything starts when it cannot, since a
+   * cutover that silently left the source writable is what the fence is asked to prevent.
+   * {@code privileges} is null when they could not be read ({@code error} says why).
+   */
+  public static ValidationReport withFence(ValidationReport report, PgMigrationSpec spec,
+      Fence.Privileges privileges, String error) {
+    if (!spec.getCutover().isFenceSource()) {
+      return report;
+    }
+    var checks = new ArrayList<>(report.checks());
+    checks.add(fence(report.method(), privileges, error));
+    return new ValidationReport(List.copyOf(checks), report.method(), report.databases(),
+        report.targetMajor());
+  }
+
+  static CheckResult fence(Method method, Fence.Privileges p, String error) {
+    if (method != Method.CONTINUOUS) {
+      return warning(CheckName.SOURCE_FENCE, "cutover.fenceSource applies to the continuous"
+          + " method only: the dump method copies a snapshot and does not fence the source",
+          "Stop the application's writes before the dump starts, or use method: continuous.");
+    }
+    if (p == null) {
+      return failed(CheckName.SOURCE_FENCE, "could not read what the login may do to fence"
+          + " the source: " + error, "Make the source reachable, then start over.");
+    }
+    if (p.superuser()) {
+      return passed(CheckName.SOURCE_FENCE, p.user() + " is a superuser: it can make the"
+          + " databases read-only and end every session at the cutover");
+    }
+    var missing = new ArrayList<String>();
+    var remedies = new ArrayList<String>();
+    if (!p.notOwned().isEmpty()) {
+      missing.add("ALTER DATABASE ... SET default_transaction_read_only needs ownership of "
+          + list(p.notOwned()) + ", which " + p.user() + " lacks");
+      remedies.add("make " + p.user() + " the owner of those databases (ALTER DATABASE ..."
+          + " OWNER TO " + p.user() + ") or a member of their owner role");
+    }
+    if (!p.signalBackend()) {
+      missing.add(p.user() + " can end only the sessions of its own role, not the"
+          + " application's (pg_terminate_backend needs pg_signal_backend)");
+      remedies.add("GRANT pg_signal_backend TO " + p.user());
+    }
+    if (!missing.isEmpty()) {
+      return failed(CheckName.SOURCE_FENCE, "the source cannot be fenced at the cutover: "
+          + String.join("; ", missing),
+          String.join("; ", remedies) + " on the source, or log in as a superuser, or set"
+              + " cutover.fenceSource: false and stop the application's writes yourself"
+              + " before the cutover.");
+    }
+    return passed(CheckName.SOURCE_FENCE, p.user() + " owns the databases and may end other"
+        + " roles' sessions (pg_signal_backend); a superuser's session, if one is connected at"
+        + " the cutover, cannot be ended by it and fails the cutover");
+  }
 
   static CheckResult passed(CheckName name, String message) {
     return CheckResult.passed(name.id(), message);

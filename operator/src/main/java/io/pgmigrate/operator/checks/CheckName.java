@@ -35,6 +35,8 @@ public enum CheckName {
   TARGET_EMPTY_DATABASES("target.emptyDatabases"),
   DUMP_IMAGE("dump.image"),
   TARGET_OTHER_MIGRATIONS("target.otherMigrations"),
+  /** Only with cutover.fenceSource. */
+  SOURCE_FENCE("source.fence"),
   /** Only when a database's catalogs could not be read. */
   DATABASE_INSPECTION("databaseInspection");
 

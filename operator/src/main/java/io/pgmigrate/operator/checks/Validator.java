@@ -2,6 +2,7 @@ package io.pgmigrate.operator.checks;
 
 import io.pgmigrate.operator.api.Endpoint;
 import io.pgmigrate.operator.api.PgMigrationSpec;
+import io.pgmigrate.operator.postgres.Fence;
 import io.pgmigrate.operator.postgres.Interrupts;
 import io.pgmigrate.operator.postgres.Catalog;
 import io.pgmigrate.operator.postgres.ConnectionSpec;
@@ -40,7 +41,21 @@ public class Validator {
       source = withContents(source, sourceLogin.spec(), selected);
     }
     var target = observeServer("target", spec.getTarget(), targetLogin, selected);
-    return CheckEvaluator.evaluate(spec, scrub(source, sourceLogin), scrub(target, targetLogin));
+    var report =
+        CheckEvaluator.evaluate(spec, scrub(source, sourceLogin), scrub(target, targetLogin));
+    if (!spec.getCutover().isFenceSource() || !source.connected()) {
+      return report;
+    }
+    try (var c = connector.open(sourceLogin.spec())) {
+      return CheckEvaluator.withFence(report, spec,
+          Fence.privileges(c, report.databases()), null);
+    } catch (SQLException e) {
+      Interrupts.rethrowIfInterrupted(e);
+      var message = e.getMessage() == null ? e.toString() : e.getMessage();
+      var password = sourceLogin.spec().password();
+      return CheckEvaluator.withFence(report, spec, null,
+          password == null || password.isEmpty() ? message : message.replace(password, "***"));
+    }
   }
 
   private EndpointObservation observeServer(

@@ -43,7 +43,10 @@ public class PgConnector {
     ds.setOptions(
         "-c statement_timeout=" + timeouts.statement().toMillis()
             + " -c lock_timeout=" + Math.min(10_000, timeouts.statement().toMillis())
-            + " -c idle_in_transaction_session_timeout=" + timeouts.socket().toMillis());
+            + " -c idle_in_transaction_session_timeout=" + timeouts.socket().toMillis()
+            // a source fenced at the cutover (cutover.fenceSource) is read-only by default;
+            // the operator's own sessions still drop its replication objects and lift the fence
+            + " -c default_transaction_read_only=off");
     ds.setSslMode(spec.sslMode().libpqName());
     Path caFile = null;
     try {

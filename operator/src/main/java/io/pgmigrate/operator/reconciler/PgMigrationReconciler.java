@@ -59,6 +59,7 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
   /** One step per method: the reconciler never asks which method it runs. */
   private final Map<Method, MethodStep> steps;
   private final ReplicationStep replication;
+  private final SecretSwitch secretSwitch;
   private final EventRecorder events;
   private final MigrationMetrics metrics;
   private final KubernetesClient client;
@@ -74,6 +75,7 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
     this.offThread = offThread;
     this.steps = new EnumMap<>(Map.of(Method.DUMP, dump, Method.CONTINUOUS, replication));
     this.replication = replication;
+    this.secretSwitch = new SecretSwitch(client, dump);
     this.events = events;
     this.client = client;
     this.clock = clock;
@@ -163,6 +165,11 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
         && resource.getStatus() != null && resource.getStatus().getPhase() == Phase.Failed) {
       // a slot left on the source fills its disk: keep trying, without blocking a thread
       requeue = replication.retryCleanup(resource, status, now, new ArrayList<>());
+    }
+    if (SecretSwitch.pending(resource, status)) {
+      // once Ready is on the API server: a crash before it would cut over again, not switch
+      requeue = resource.getStatus() != null && resource.getStatus().getPhase() == Phase.Ready
+          ? secretSwitch.run(resource, status, now, toRecord) : Decider.NOW;
     }
     // the step may have moved the phase or begun the cutover: Ready/Reconciling/Stalled follow
     Decider.summarize(resource, status, now);
@@ -266,11 +273,14 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
     var deleted = deletePods(resource);
     var events = new ArrayList<Decision.Event>();
     // a Ready migration removed its replication objects at the cutover
-    var problems = resource.getStatus() != null
+    var problems = new ArrayList<>(resource.getStatus() != null
         && resource.getStatus().getMethod() == Method.CONTINUOUS
         && resource.getStatus().getPhase() != Phase.Ready
         ? replication.cleanup(resource, resource.getStatus(), events)
-        : List.<String>of();
+        : List.<String>of());
+    // after the replication objects: a fenced source becomes writable only once nothing of
+    // ours replicates from it
+    problems.addAll(replication.liftFence(resource, resource.getStatus(), events));
     events.forEach(e -> this.events.record(resource, e));
     metrics.forget(resource);
     checks.forget(resource);
@@ -280,7 +290,8 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
     var active = resource.getStatus() != null
         && (resource.getStatus().getPhase() == Phase.Migrating
             || resource.getStatus().getPhase() == Phase.Syncing
-            || resource.getStatus().isSecretsHeld());
+            || resource.getStatus().isSecretsHeld()
+            || Fencing.isOn(resource.getStatus()));
     if (!problems.isEmpty() && active && !cleanupTimedOut(resource)) {
       // keep the finalizer and try again: a slot left behind fills the source's disk
       return DeleteControl.noFinalizerRemoval().rescheduleAfter(java.time.Duration.ofSeconds(5));

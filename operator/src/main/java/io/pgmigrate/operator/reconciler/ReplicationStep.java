@@ -304,6 +304,13 @@ final class ReplicationStep implements MethodStep {
           + Bytes.human(totalLag) + "; set keepReplicating: false to cut over");
       return new StepResult(events, SYNC_POLL);
     }
+    var window = cuttingOver ? null : CutoverWindow.check(spec.getCutover(), now);
+    if (window != null) {
+      status.setCutoverStartedAt(null);
+      status.setMessage(total + "/" + total + " database(s) replicating, lag "
+          + Bytes.human(totalLag) + "; " + window.message());
+      return new StepResult(events, window.lookAgain());
+    }
     return cutover(m, status, source, target, allPods, now, events);
   }
 
@@ -384,6 +391,14 @@ final class ReplicationStep implements MethodStep {
         }
         var names = ReplicationNames.of(m.getMetadata().getUid(), db.getName());
         try (var src = connector.open(source.withDatabase(db.getName()))) {
+          if (db.getCutoverLsn() == null && m.getSpec().getCutover().isFenceSource()) {
+            // no write may land on the source after the position: fenced first
+            var fence = Fencing.advance(status, db, src, generation, now, events);
+            if (fence != Fencing.Step.FENCED) {
+              recorded |= fence == Fencing.Step.RECORDED;
+              continue;
+            }
+          }
           if (db.getCutoverLsn() == null) {
             db.setCutoverLsn(Replication.cutoverLsn(src));
             FaultPoints.reached("cutover.lsnRecorded");
@@ -441,6 +456,9 @@ final class ReplicationStep implements MethodStep {
           }
         }
       }
+    } catch (Fencing.Refused e) {
+      failAndClean(m, status, "SourceFenceFailed", e.getMessage(), now, events);
+      return new StepResult(events, null);
     } catch (SQLException e) {
       Interrupts.rethrowIfInterrupted(e);
       if (!transient_(e)) {
@@ -494,8 +512,11 @@ final class ReplicationStep implements MethodStep {
       return new StepResult(events, CUTOVER_POLL);
     }
     status.setLag(null);
-    secrets.release(m);
-    status.setSecretsHeld(null);
+    if (!Fencing.isOn(status)) {
+      // a fenced source keeps them: deleting the migration lifts the fence with its login
+      secrets.release(m);
+      status.setSecretsHeld(null);
+    }
     Decider.succeed(status, total + " database(s) cut over; the target has every change up to"
         + " the cutover and no replication object of ours is left", generation, now, events);
     return new StepResult(events, null);
@@ -650,6 +671,18 @@ final class ReplicationStep implements MethodStep {
     return problems;
   }
 
+  /** Lifts the fences of cutover.fenceSource (the migration is deleted); returns what is left. */
+  List<String> liftFence(PgMigration m, PgMigrationStatus status, List<Event> events) {
+    if (!Fencing.isOn(status)) {
+      return List.of();
+    }
+    var logins = pods.logins(m);
+    if (logins == null) {
+      return List.of("the fence on the source: credentials missing: " + pods.loginError(m));
+    }
+    return Fencing.lift(connector, logins[0].spec(), status, events);
+  }
+
   private void failAndClean(PgMigration m, PgMigrationStatus status, String reason,
       String message, Instant now, List<Event> events) {
     Decider.fail(status, reason, message, m.getMetadata().getGeneration(), now, events);
@@ -666,8 +699,10 @@ final class ReplicationStep implements MethodStep {
     var problems = cleanup(m, status, events);
     var generation = m.getMetadata().getGeneration();
     if (problems.isEmpty()) {
-      secrets.release(m);
-      status.setSecretsHeld(null);
+      if (!Fencing.isOn(status)) {
+        secrets.release(m);
+        status.setSecretsHeld(null);
+      }
       Conditions.set(status.getConditions(), Conditions.REPLICATION_REMOVED, "True", "Removed",
           "no publication, slot or subscription of this migration is left", generation, now);
       return null;

@@ -16,7 +16,7 @@ class UnknownFieldsTest {
                 "source": {"host": "old-db", "port": 5432, "tlsPolicy": {"pin": ["a", "b"]}},
                 "target": {"host": "new-db"},
                 "databases": ["shop"],
-                "cutover": {"fenceSource": true},
+                "cutover": {"fenceSource": true, "waitFor": "x"},
                 "replication": {"maxRetainedWalBytes": "1Gi", "slotFailover": true}},
        "status": {"phase": "Syncing", "newerStatusField": {"x": 1},
                   "databases": [{"name": "shop", "lagBytes": 5, "estimate": 3}]}}
@@ -33,7 +33,7 @@ class UnknownFieldsTest {
   void unknownSpecFieldsAreReadAndNamedWithTheirPaths() {
     var m = UnknownFields.serialization().unmarshal(NEWER, PgMigration.class);
     assertThat(m.unknownSpecFields()).containsExactly(
-        "spec.cutover", "spec.newField", "spec.replication.slotFailover",
+        "spec.cutover.waitFor", "spec.newField", "spec.replication.slotFailover",
         "spec.source.tlsPolicy");
     // everything known is read as usual, also after the unknown fields
     assertThat(m.getSpec().getSource().getHost()).isEqualTo("old-db");

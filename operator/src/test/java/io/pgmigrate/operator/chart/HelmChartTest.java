@@ -33,7 +33,7 @@ public class HelmChartTest {
       "pgmigrate.io/pgmigrations", "get,list,patch,update,watch",
       "pgmigrate.io/pgmigrations/status", "patch",
       "/pods", "create,delete,deletecollection,get,list,watch",
-      "/secrets", "get,patch",
+      "/secrets", "create,get,patch",
       "/events", "create"));
 
   static List<HasMetadata> render(Map<String, Object> values) {
