@@ -20,6 +20,12 @@ import java.util.List;
         "!has(self.databases) || !has(self.excludeDatabases)"
             + " || self.databases.all(d, !(d in self.excludeDatabases))",
     message = "a database cannot be both in databases and in excludeDatabases")
+@ValidationRule(
+    value = "self.verify != 'digests' || self.method == 'dump'"
+        + " || (has(self.cutover) && has(self.cutover.fenceSource) && self.cutover.fenceSource)",
+    message = "verify: digests with method continuous needs cutover.fenceSource: true (without a"
+        + " fence the source moves on after the cutover position, and no moment of it matches"
+        + " the target); or use method dump")
 public class PgMigrationSpec {
 
   @Required
@@ -70,7 +76,9 @@ public class PgMigrationSpec {
       "How the copy is checked. counts (default): every table's row count on the target equals"
           + " the source's in the snapshot the copy read. digests: also an order-independent"
           + " digest of every table's rows, compared the same way, which catches changed values;"
-          + " it reads every row once more on both servers. method dump only for now.")
+          + " it reads every row once more on both servers. dump: in the Pod, against the"
+          + " snapshot it copied; continuous: at a fenced cutover (cutover.fenceSource: true),"
+          + " where counts are compared too.")
   private Verify verify = Verify.COUNTS;
 
   @Default("{}")

@@ -7,6 +7,8 @@ import io.pgmigrate.operator.api.DatabaseStatus;
 import io.pgmigrate.operator.api.Phase;
 import io.pgmigrate.operator.api.PgMigration;
 import io.pgmigrate.operator.api.PgMigrationStatus;
+import io.pgmigrate.operator.api.SourceFence;
+import io.pgmigrate.operator.api.Verify;
 import io.pgmigrate.operator.checks.Bytes;
 import io.pgmigrate.operator.dump.DumpPods;
 import io.pgmigrate.operator.postgres.CopyTotals;
@@ -23,6 +25,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +41,8 @@ final class ReplicationStep implements MethodStep {
   static final Duration COPY_POLL = Duration.ofSeconds(2);
   static final Duration SYNC_POLL = Duration.ofSeconds(10);
   static final Duration CUTOVER_POLL = Duration.ofMillis(500);
+  /** While only comparisons of a fenced cutover run (each wakes its migration when it ends). */
+  static final Duration VERIFY_POLL = Duration.ofSeconds(10);
   static final Duration CLEANUP_RETRY = Duration.ofSeconds(5);
   private static final Logger log = LoggerFactory.getLogger(ReplicationStep.class);
 
@@ -45,10 +50,14 @@ final class ReplicationStep implements MethodStep {
   private final PgConnector connector;
   private final SecretHolds secrets;
 
-  ReplicationStep(DumpStep pods, PgConnector connector, SecretHolds secrets) {
+  private final CutoverVerifier verifier;
+
+  ReplicationStep(DumpStep pods, PgConnector connector, SecretHolds secrets,
+      CutoverVerifier verifier) {
     this.pods = pods;
     this.connector = connector;
     this.secrets = secrets;
+    this.verifier = verifier;
   }
 
   /** Lets the Secrets go once nothing of ours is left; returns those it could not release. */
@@ -384,6 +393,9 @@ final class ReplicationStep implements MethodStep {
     }
     var extras = new ArrayList<DatabaseStatus>();
     boolean recorded = false;
+    int verifying = 0;
+    var verify = m.getSpec().getVerify() == Verify.DIGESTS
+        ? "row counts and row digests" : "row counts";
     try {
       for (var db : status.getDatabases()) {
         if (db.getPhase() == DatabasePhase.Done) {
@@ -418,6 +430,46 @@ final class ReplicationStep implements MethodStep {
             }
             continue;
           }
+          String verified = "";
+          if (CONFIRMED.equals(db.getCutoverStep()) && fenced(status, db)) {
+            // a fenced source holds still at the position the target confirmed: both sides
+            // hold the same rows now, and only now can they be compared
+            Optional<CutoverVerifier.Result> result;
+            try {
+              result = verifier.compare(m, db.getName(), source, target,
+                  m.getSpec().getVerify() == Verify.DIGESTS);
+            } catch (RuntimeException e) {
+              failAndClean(m, status, "VerificationFailed", "verification at the cutover could"
+                  + " not read database " + db.getName() + ": " + e.getMessage() + ". Replication"
+                  + " was removed; the source stays fenced until this PgMigration is deleted."
+                  + " Remedy: let the logins read every table (or set verify: counts, which reads"
+                  + " them too), then start over", now, events);
+              return new StepResult(events, null);
+            }
+            if (result.isEmpty()) {
+              verifying++;
+              db.setMessage("cutover: the target confirmed source LSN " + db.getCutoverLsn()
+                  + "; comparing the " + verify + " of every table on both servers");
+              continue;
+            }
+            var differ = result.get().differences();
+            if (!differ.isEmpty()) {
+              var tables = String.join("; ", differ);
+              if (tables.length() > 800) {
+                tables = tables.substring(0, 797) + "...";
+              }
+              failAndClean(m, status, "VerificationFailed", "verification failed at the cutover:"
+                  + " database " + db.getName() + ": " + differ.size() + " of "
+                  + result.get().tables() + " table(s) differ between the fenced source and the"
+                  + " target: " + tables + ". Replication was removed; the source stays fenced"
+                  + " (nothing was written there after the position) until this PgMigration is"
+                  + " deleted. Remedy: find what changed the target (a trigger, another writer),"
+                  + " then start over", now, events);
+              return new StepResult(events, null);
+            }
+            verified = "; verified: " + verify + " of " + result.get().tables()
+                + " table(s) equal on both sides";
+          }
           if (CONFIRMED.equals(db.getCutoverStep())) {
             // everything up to the cutover position is on the target: sequences, then teardown
             int sequences = 0;
@@ -444,7 +496,7 @@ final class ReplicationStep implements MethodStep {
             db.setLagSeconds(null);
             db.setRetainedWalBytes(null);
             db.setMessage("cut over at LSN " + db.getCutoverLsn() + "; " + sequences
-                + " sequence(s) copied; replication objects removed");
+                + " sequence(s) copied; replication objects removed" + verified);
             recorded = true;
             continue;
           }
@@ -508,8 +560,12 @@ final class ReplicationStep implements MethodStep {
     long done = status.getDatabases().stream().filter(d -> d.getPhase() == DatabasePhase.Done).count();
     status.setProgress(done + "/" + total);
     if (done < total) {
-      status.setMessage("cutting over: " + done + "/" + total + " database(s) done");
-      return new StepResult(events, CUTOVER_POLL);
+      status.setMessage("cutting over: " + done + "/" + total + " database(s) done"
+          + (verifying > 0 ? "; comparing the " + verify + " of " + verifying + " database(s)"
+              : ""));
+      // a comparison that ends wakes the migration; until then a slow look is enough
+      return new StepResult(events, verifying > 0 && verifying == total - done
+          ? VERIFY_POLL : CUTOVER_POLL);
     }
     status.setLag(null);
     if (!Fencing.isOn(status)) {
@@ -517,8 +573,11 @@ final class ReplicationStep implements MethodStep {
       secrets.release(m);
       status.setSecretsHeld(null);
     }
+    verifier.forget(m);
     Decider.succeed(status, total + " database(s) cut over; the target has every change up to"
-        + " the cutover and no replication object of ours is left", generation, now, events);
+        + " the cutover and no replication object of ours is left"
+        + (Fencing.isOn(status) ? "; verified at the fenced cutover: " + verify + " of every"
+            + " table equal on both sides" : ""), generation, now, events);
     return new StepResult(events, null);
   }
 
@@ -671,8 +730,16 @@ final class ReplicationStep implements MethodStep {
     return problems;
   }
 
+  /** Whether the source database was fenced before its cutover position (cutover.fenceSource). */
+  private static boolean fenced(PgMigrationStatus status, DatabaseStatus db) {
+    return status.getFence() != null && status.getFence().stream()
+        .anyMatch(f -> db.getName().equals(f.getDatabase())
+            && SourceFence.FENCED.equals(f.getState()));
+  }
+
   /** Lifts the fences of cutover.fenceSource (the migration is deleted); returns what is left. */
   List<String> liftFence(PgMigration m, PgMigrationStatus status, List<Event> events) {
+    verifier.forget(m);
     if (!Fencing.isOn(status)) {
       return List.of();
     }
@@ -685,6 +752,7 @@ final class ReplicationStep implements MethodStep {
 
   private void failAndClean(PgMigration m, PgMigrationStatus status, String reason,
       String message, Instant now, List<Event> events) {
+    verifier.forget(m);
     Decider.fail(status, reason, message, m.getMetadata().getGeneration(), now, events);
     retryCleanup(m, status, now, events);
   }
