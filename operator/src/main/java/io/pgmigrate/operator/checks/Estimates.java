@@ -221,7 +221,7 @@ public class Estimates {
 
   static String walText(long perMinute, long bytes, double seconds) {
     return Bytes.human(perMinute) + " per minute (" + Bytes.human(Math.max(0, bytes))
-        + " in " + String.format(Locale.ROOT, "%.1f", seconds) + " s by pg_current_wal_lsn,"
+        + " in " + String.format(Locale.ROOT, "%.1f", seconds) + " s by pg_current_wal_insert_lsn,"
         + " the whole server): a stalled replication slot would retain ~"
         + Bytes.human(perMinute * 60) + " per hour";
   }
@@ -261,7 +261,8 @@ public class Estimates {
           double rate = r.bytes() / r.seconds();
           return new Rate(rate, "from the throughput of migration "
               + r.m().getMetadata().getName() + " (a dump between the same servers, finished "
-              + r.end() + "): " + Bytes.human(r.bytes()) + " in " + elapsed(r.seconds()) + ", " + Bytes.human((long) rate) + "/s, applied to the "
+              + r.end() + "): " + Bytes.human(r.bytes()) + " in " + elapsed(r.seconds())
+              + ", " + Bytes.human((long) rate) + "/s, applied to the "
               + "databases' size");
         });
   }

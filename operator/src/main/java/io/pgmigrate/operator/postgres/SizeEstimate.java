@@ -87,15 +87,17 @@ public final class SizeEstimate {
   }
 
   /**
-   * The server's WAL position as a byte count: pg_current_wal_lsn, which every login may call
-   * (13 to 17), or on a standby the position replayed.
+   * The server's WAL position as a byte count: pg_current_wal_insert_lsn, which every login may
+   * call (13 to 17), or on a standby the position replayed. The insert position, not
+   * pg_current_wal_lsn's write position: with synchronous_commit off, WAL of committed
+   * transactions is written up to wal_writer_delay later, and a short sample would miss it.
    */
   public static long walPosition(Connection c) throws SQLException {
     try (var st = c.createStatement();
         var rs = st.executeQuery(
             "select (case when pg_catalog.pg_is_in_recovery()"
                 + " then pg_catalog.pg_last_wal_replay_lsn()"
-                + " else pg_catalog.pg_current_wal_lsn() end)::text")) {
+                + " else pg_catalog.pg_current_wal_insert_lsn() end)::text")) {
       rs.next();
       return lsnBytes(rs.getString(1));
     }
@@ -169,49 +171,66 @@ public final class SizeEstimate {
   }
 
   /**
-   * Reads the table with COPY TO STDOUT for at most {@code limit} or {@code maxBytes}, whichever
-   * comes first, then cancels the COPY: a sequential scan that stops early (large scans use a
-   * small ring of buffers, so the source's cache is not flushed).
+   * Reads the table with COPY TO STDOUT for {@code limit} or until {@code maxBytes} were read,
+   * whichever comes first: a sequential scan that stops early (large scans use a small ring of
+   * buffers, so the source's cache is not flushed). The server ends it itself, by a
+   * statement_timeout of {@code limit} and a second more, set for the probe only: a cancel
+   * request from the client is asynchronous and was seen to cancel the statement after the COPY
+   * instead. The rows after the limit are read but not counted.
    */
   public static Probe copyProbe(Connection c, Table table, Duration limit, long maxBytes)
       throws SQLException {
-    var copy = c.unwrap(PGConnection.class).getCopyAPI().copyOut(
-        "copy " + Sql.qualified(table.schema(), table.name()) + " to stdout");
-    long start = System.nanoTime();
-    long deadline = start + limit.toNanos();
-    long bytes = 0;
-    boolean complete = false;
-    double seconds;
-    try {
-      while (true) {
-        var row = copy.readFromCopy();
-        if (row == null) {
-          complete = true;
-          break;
-        }
-        bytes += row.length;
-        if (System.nanoTime() >= deadline || bytes >= maxBytes) {
-          break;
-        }
-      }
-    } finally {
-      // the rate is that of the reading: the cancel's round trip is not part of it
-      seconds = (System.nanoTime() - start) / 1e9;
-      if (copy.isActive()) {
-        cancel(copy);
-      }
+    String timeout;
+    try (var st = c.createStatement();
+        var rs = st.executeQuery("select pg_catalog.current_setting('statement_timeout')")) {
+      rs.next();
+      timeout = rs.getString(1);
     }
-    return new Probe(bytes, seconds, complete);
+    setTimeout(c, limit.plusSeconds(1).toMillis() + "ms");
+    try {
+      var copy = c.unwrap(PGConnection.class).getCopyAPI().copyOut(
+          "copy " + Sql.qualified(table.schema(), table.name()) + " to stdout");
+      long start = System.nanoTime();
+      long deadline = start + limit.toNanos();
+      long bytes = 0;
+      double seconds = -1;
+      boolean complete = false;
+      try {
+        while (true) {
+          var row = copy.readFromCopy();
+          if (row == null) {
+            complete = seconds < 0;
+            break;
+          }
+          if (seconds < 0) {
+            bytes += row.length;
+            if (System.nanoTime() >= deadline || bytes >= maxBytes) {
+              // counted; the rest until the server's timeout ends the COPY is only read
+              seconds = (System.nanoTime() - start) / 1e9;
+            }
+          }
+        }
+      } catch (SQLException e) {
+        if (!"57014".equals(e.getSQLState())) {
+          throw e;
+        }
+        // canceling statement due to statement timeout: the end the probe asked for
+      }
+      if (seconds < 0) {
+        seconds = (System.nanoTime() - start) / 1e9;
+      }
+      return new Probe(bytes, seconds, complete);
+    } finally {
+      setTimeout(c, timeout);
+    }
   }
 
-  private static void cancel(org.postgresql.copy.CopyOut copy) throws SQLException {
-    try {
-      copy.cancelCopy();
-    } catch (SQLException e) {
-      // the server ends the COPY with "canceling statement due to user request": expected
-      if (!"57014".equals(e.getSQLState())) {
-        throw e;
-      }
+  private static void setTimeout(Connection c, String value) throws SQLException {
+    try (var ps = c.prepareStatement(
+        "select pg_catalog.set_config('statement_timeout', ?, false)")) {
+      ps.setString(1, value);
+      ps.executeQuery().close();
     }
   }
+
 }

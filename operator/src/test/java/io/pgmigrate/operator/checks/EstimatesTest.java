@@ -72,7 +72,7 @@ class EstimatesTest {
   @Test
   void walTextSaysWhatAStalledSlotWouldKeep() {
     assertThat(Estimates.walText(1024 * 1024 * 20, 1024 * 1024, 3.0))
-        .startsWith("20 MB per minute (1024 kB in 3.0 s by pg_current_wal_lsn")
+        .startsWith("20 MB per minute (1024 kB in 3.0 s by pg_current_wal_insert_lsn")
         .endsWith("a stalled replication slot would retain ~1200 MB per hour");
   }
 
