@@ -134,7 +134,7 @@ class EstimatesIT {
       var plugin = new KubectlPluginIT();
       var out = plugin.plugin(env, "status", "costs");
       assertThat(out.exitCode()).as(out.toString()).isZero();
-      assertThat(out.stdout()).contains("Estimate (measured while validating):")
+      assertThat(out.stdout()).as(out.stdout()).contains("Estimate (measured while validating):")
           .containsPattern("(?m)^  Data:\\s+" + e.getTotal() + " in 1 database$")
           .containsPattern("(?m)^  Copy:\\s+\\Q" + e.getCopyDuration() + " (" + e.getCopyBasis()
               + ")\\E$")

@@ -36,7 +36,9 @@ public class Estimates {
   static final int LARGEST_TABLES = 5;
   /** The least time between the two WAL positions; the rest of the estimates run meanwhile. */
   static final Duration WAL_SAMPLE = Duration.ofSeconds(3);
-  /** How long the COPY probe reads, at most. */
+  /** How long the COPY probe reads before it counts: see SizeEstimate.copyProbe. */
+  static final Duration PROBE_WARMUP = Duration.ofMillis(500);
+  /** How long the COPY probe counts, at most. */
   static final Duration PROBE = Duration.ofSeconds(1);
   /** How much the COPY probe reads, at most: a fast network ends the probe before the second. */
   static final long PROBE_MAX_BYTES = 512L << 20;
@@ -280,7 +282,8 @@ public class Estimates {
       return;
     }
     try (var c = connector.open(source.withDatabase(db))) {
-      var probe = SizeEstimate.copyProbe(c, table, PROBE, PROBE_MAX_BYTES);
+      var probe = SizeEstimate.copyProbe(c, table, PROBE_WARMUP, PROBE,
+          PROBE_MAX_BYTES);
       if (probe.bytes() == 0 || probe.seconds() <= 0) {
         estimate.setCopyBasis("no estimate: a COPY probe of " + db + ": " + table.display()
             + " read nothing");

@@ -171,42 +171,54 @@ public final class SizeEstimate {
   }
 
   /**
-   * Reads the table with COPY TO STDOUT for {@code limit} or until {@code maxBytes} were read,
-   * whichever comes first: a sequential scan that stops early (large scans use a small ring of
+   * Reads the table with COPY TO STDOUT and counts what arrives during {@code limit}, after
+   * {@code warmup} (the first rows pay for the scan's start and, in a fresh JVM, for code not yet
+   * compiled: a cold first second read ten times slower here than the next), or until {@code
+   * maxBytes} were counted. A sequential scan that stops early (large scans use a small ring of
    * buffers, so the source's cache is not flushed). The server ends it itself, by a
-   * statement_timeout of {@code limit} and a second more, set for the probe only: a cancel
-   * request from the client is asynchronous and was seen to cancel the statement after the COPY
-   * instead. The rows after the limit are read but not counted.
+   * statement_timeout a second longer than the probe, set for the probe only: a cancel request
+   * from the client is asynchronous and was seen to cancel the statement after the COPY instead.
+   * A table read whole before the warm-up ended is counted whole.
    */
-  public static Probe copyProbe(Connection c, Table table, Duration limit, long maxBytes)
-      throws SQLException {
+  public static Probe copyProbe(Connection c, Table table, Duration warmup, Duration limit,
+      long maxBytes) throws SQLException {
     String timeout;
     try (var st = c.createStatement();
         var rs = st.executeQuery("select pg_catalog.current_setting('statement_timeout')")) {
       rs.next();
       timeout = rs.getString(1);
     }
-    setTimeout(c, limit.plusSeconds(1).toMillis() + "ms");
+    setTimeout(c, warmup.plus(limit).plusSeconds(1).toMillis() + "ms");
     try {
       var copy = c.unwrap(PGConnection.class).getCopyAPI().copyOut(
           "copy " + Sql.qualified(table.schema(), table.name()) + " to stdout");
-      long start = System.nanoTime();
+      long begin = System.nanoTime();
+      long start = begin + warmup.toNanos();
       long deadline = start + limit.toNanos();
+      long early = 0;
       long bytes = 0;
       double seconds = -1;
       boolean complete = false;
       try {
         while (true) {
           var row = copy.readFromCopy();
+          long now = System.nanoTime();
           if (row == null) {
+            if (seconds < 0 && now < start) {
+              // all of it within the warm-up: the whole read is the measure
+              bytes = early;
+              start = begin;
+            }
             complete = seconds < 0;
             break;
           }
-          if (seconds < 0) {
+          if (now < start) {
+            early += row.length;
+          } else if (seconds < 0) {
             bytes += row.length;
-            if (System.nanoTime() >= deadline || bytes >= maxBytes) {
+            if (now >= deadline || bytes >= maxBytes) {
               // counted; the rest until the server's timeout ends the COPY is only read
-              seconds = (System.nanoTime() - start) / 1e9;
+              seconds = (now - start) / 1e9;
             }
           }
         }

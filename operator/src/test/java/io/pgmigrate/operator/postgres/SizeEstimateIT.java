@@ -33,7 +33,7 @@ class SizeEstimateIT {
           "create table big (id int primary key, v text)",
           "insert into big select i, repeat(md5(i::text), 4) from generate_series(1, 200000) i",
           "create table small (id int)",
-          "grant select on big to plain");
+          "grant select on big, small to plain");
       try (var plain = server.connect("shop", "plain", "plain-pw-123")) {
         var size = SizeEstimate.database(plain, 5);
         assertThat(size.bytes()).isEqualTo(value(plain,
@@ -49,16 +49,22 @@ class SizeEstimateIT {
         assertThat(SizeEstimate.walPosition(plain)).isGreaterThan(before);
 
         // stopped early by its time limit, and the connection serves the next statement
-        var probe = SizeEstimate.copyProbe(plain, size.largest().get(0), Duration.ofMillis(100),
-            1L << 40);
+        var probe = SizeEstimate.copyProbe(plain, size.largest().get(0), Duration.ofMillis(50),
+            Duration.ofMillis(100), 1L << 40);
         assertThat(probe.complete()).isFalse();
         assertThat(probe.bytes()).isPositive();
         assertThat(probe.seconds()).isBetween(0.1, 5.0);
         assertThat(value(plain, "select 1")).isEqualTo(1);
         // or by its byte limit
-        var bounded = SizeEstimate.copyProbe(plain, size.largest().get(0), Duration.ofMinutes(1),
-            1 << 20);
+        var bounded = SizeEstimate.copyProbe(plain, size.largest().get(0), Duration.ZERO,
+            Duration.ofMinutes(1), 1 << 20);
         assertThat(bounded.bytes()).isBetween(1L << 20, (1L << 20) + 1000);
+        // a table read whole within the warm-up is measured whole
+        var whole = SizeEstimate.copyProbe(plain, new SizeEstimate.Table("public", "small", 0),
+            Duration.ofSeconds(30), Duration.ofSeconds(1), 1L << 40);
+        assertThat(whole.complete()).isTrue();
+        assertThat(whole.bytes()).isEqualTo(value(plain,
+            "select sum(length(id::text) + 1) from small"));
 
         assertThat(SizeEstimate.mayRunPrograms(plain)).isFalse();
       }
