@@ -79,6 +79,7 @@ type migrationStatus struct {
 	CutoverStartedAt   string           `json:"cutoverStartedAt"`
 	CompletedAt        string           `json:"completedAt"`
 	Checks             []checkResult    `json:"checks"`
+	Estimate           *estimate        `json:"estimate"`
 	Databases          []databaseStatus `json:"databases"`
 	Conditions         []condition      `json:"conditions"`
 }
@@ -89,6 +90,35 @@ type checkResult struct {
 	Result  string `json:"result"`
 	Message string `json:"message"`
 	Remedy  string `json:"remedy"`
+}
+
+// estimate mirrors api/Estimate.java: what the checks measured of the migration's cost.
+type estimate struct {
+	Total                   string             `json:"total"`
+	TotalBytes              *int64             `json:"totalBytes"`
+	Databases               []databaseEstimate `json:"databases"`
+	TargetFreeDisk          string             `json:"targetFreeDisk"`
+	TargetFreeDiskBytes     *int64             `json:"targetFreeDiskBytes"`
+	SourceWal               string             `json:"sourceWal"`
+	SourceWalBytesPerMinute *int64             `json:"sourceWalBytesPerMinute"`
+	CopyDuration            string             `json:"copyDuration"`
+	CopySeconds             *int64             `json:"copySeconds"`
+	CopyBasis               string             `json:"copyBasis"`
+}
+
+type databaseEstimate struct {
+	Name          string      `json:"name"`
+	Size          string      `json:"size"`
+	SizeBytes     *int64      `json:"sizeBytes"`
+	Tables        *int64      `json:"tables"`
+	LargestTables []tableSize `json:"largestTables"`
+	Message       string      `json:"message"`
+}
+
+type tableSize struct {
+	Name      string `json:"name"`
+	Size      string `json:"size"`
+	SizeBytes *int64 `json:"sizeBytes"`
 }
 
 // databaseStatus mirrors api/DatabaseStatus.java; LagSeconds, RowsCopied and BytesCopied are

@@ -148,3 +148,36 @@ func TestADumpHasNoLagColumn(t *testing.T) {
 		t.Errorf("a dump has no cutover:\n%s", out.String())
 	}
 }
+
+func TestStatusPrintsTheEstimateWithItsBasis(t *testing.T) {
+	js := `{"metadata":{"name":"shop"},"spec":{"validateOnly":true},
+	 "status":{"phase":"Validating","method":"dump",
+	  "estimate":{"total":"1200 MB","totalBytes":1258291200,
+	   "databases":[{"name":"shop","size":"1100 MB","sizeBytes":1153433600,"tables":12,
+	     "largestTables":[{"name":"public.orders","size":"800 MB","sizeBytes":838860800},
+	      {"name":"public.items","size":"200 MB","sizeBytes":209715200}]},
+	    {"name":"billing","message":"could not measure: permission denied"}],
+	   "targetFreeDisk":"not visible to this login: no SQL function",
+	   "sourceWal":"2 MB per minute (...): a stalled replication slot would retain ~120 MB per hour",
+	   "sourceWalBytesPerMinute":2097152,
+	   "copyDuration":"~4 min","copySeconds":240,
+	   "copyBasis":"estimate: from a 1.0 s COPY probe of shop: public.orders on the source at 5 MB/s"}}}`
+	var out bytes.Buffer
+	if err := printStatus(&out, migrationFrom(t, js), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Estimate (measured while validating):\n",
+		"  Data:              1200 MB in 2 databases\n",
+		"  Copy:              ~4 min (estimate: from a 1.0 s COPY probe of shop: public.orders on the source at 5 MB/s)\n",
+		"  Target free disk:  not visible to this login: no SQL function\n",
+		"  Source WAL:        2 MB per minute (...): a stalled replication slot would retain ~120 MB per hour\n",
+		"  DATABASE  SIZE     TABLES  LARGEST TABLES\n",
+		"  shop      1100 MB  12      public.orders (800 MB), public.items (200 MB)\n",
+		"  billing   -        -       could not measure: permission denied\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in\n%s", want, out.String())
+		}
+	}
+}

@@ -21,7 +21,9 @@ func newStatusCommand(o *options) *cobra.Command {
 		Long: `Prints what a PgMigration is doing: phase, method, message, when it started and finished,
 its conditions, one line per database (phase, tables ready/total, replication lag, the Pod
 working on it, its message; lag time, rows and bytes copied when the operator reports them),
-and the pre-flight checks that did not pass, each with its remedy.
+what the checks estimated before the copy (the data's size, the copy's duration and its
+basis, the target's free disk, the source's WAL rate, each database's largest tables), and
+the pre-flight checks that did not pass, each with its remedy.
 
 -o json prints the migration's name, namespace and generation and its status exactly as the
 API server holds it.`,
@@ -173,6 +175,13 @@ func printStatus(out io.Writer, m *migration, now time.Time) error {
 		}
 	}
 
+	if s.Estimate != nil {
+		fmt.Fprintln(out)
+		if err := printEstimate(out, s.Estimate); err != nil {
+			return err
+		}
+	}
+
 	fmt.Fprintln(out)
 	if len(s.Checks) == 0 {
 		fmt.Fprintln(out, "Checks: none yet")
@@ -241,6 +250,53 @@ func printDatabases(out io.Writer, dbs []databaseStatus, continuous bool) error 
 		}
 		cells = append(cells, orDash(d.Pod), orDash(message))
 		fmt.Fprintln(w, strings.Join(cells, "\t"))
+	}
+	return w.Flush()
+}
+
+// printEstimate prints what the checks measured before the copy: the size of the data, the
+// copy's estimated duration with its basis, the target's free disk and the source's WAL rate,
+// then per database its size, tables and largest tables. Indented, like the conditions.
+func printEstimate(out io.Writer, e *estimate) error {
+	fmt.Fprintln(out, "Estimate (measured while validating):")
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	field := func(name, value string) {
+		if value != "" {
+			fmt.Fprintf(w, "  %s:\t%s\n", name, oneLine(value))
+		}
+	}
+	if e.Total != "" {
+		field("Data", fmt.Sprintf("%s in %d %s", e.Total, len(e.Databases),
+			plural(len(e.Databases), "database", "databases")))
+	}
+	switch {
+	case e.CopyDuration != "":
+		field("Copy", e.CopyDuration+" ("+e.CopyBasis+")")
+	default:
+		field("Copy", e.CopyBasis)
+	}
+	field("Target free disk", e.TargetFreeDisk)
+	field("Source WAL", e.SourceWal)
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if len(e.Databases) == 0 {
+		return nil
+	}
+	fmt.Fprintln(out)
+	w = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "  DATABASE\tSIZE\tTABLES\tLARGEST TABLES")
+	for _, d := range e.Databases {
+		largest := make([]string, 0, len(d.LargestTables))
+		for _, t := range d.LargestTables {
+			largest = append(largest, fmt.Sprintf("%s (%s)", t.Name, t.Size))
+		}
+		last := strings.Join(largest, ", ")
+		if d.Message != "" {
+			last = oneLine(d.Message)
+		}
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", d.Name, orDash(d.Size), intOrDash(d.Tables),
+			orDash(last))
 	}
 	return w.Flush()
 }

@@ -70,6 +70,12 @@ public class PgMigrationStatus {
   @JsonPropertyDescription("The pre-flight report: one entry per check.")
   private List<CheckResult> checks = new ArrayList<>();
 
+  @JsonPropertyDescription(
+      "What the migration would cost, measured while validating (also with validateOnly):"
+          + " sizes, largest tables, the target's free disk, the source's WAL rate and an"
+          + " estimate of the copy's duration with its basis.")
+  private Estimate estimate;
+
   @JsonPropertyDescription("Per-database progress.")
   private List<DatabaseStatus> databases = new ArrayList<>();
 
@@ -214,6 +220,14 @@ public class PgMigrationStatus {
 
   public void setChecks(List<CheckResult> checks) {
     this.checks = checks == null ? new ArrayList<>() : checks;
+  }
+
+  public Estimate getEstimate() {
+    return estimate;
+  }
+
+  public void setEstimate(Estimate estimate) {
+    this.estimate = estimate;
   }
 
   public List<DatabaseStatus> getDatabases() {

@@ -757,7 +757,7 @@ public final class CheckEvaluator {
     var checks = new ArrayList<>(report.checks());
     checks.add(fence(report.method(), privileges, error));
     return new ValidationReport(List.copyOf(checks), report.method(), report.databases(),
-        report.targetMajor());
+        report.targetMajor(), report.estimate());
   }
 
   static CheckResult fence(Method method, Fence.Privileges p, String error) {

@@ -33,6 +33,8 @@ public enum CheckName {
   TARGET_EXTENSIONS("target.extensions"),
   TARGET_LANGUAGES("target.languages"),
   TARGET_EMPTY_DATABASES("target.emptyDatabases"),
+  /** Added by {@link Estimates}: the target's free disk against the data to migrate. */
+  TARGET_FREE_DISK("target.freeDisk"),
   DUMP_IMAGE("dump.image"),
   TARGET_OTHER_MIGRATIONS("target.otherMigrations"),
   /** Only with cutover.fenceSource. */

@@ -27,7 +27,7 @@ public final class MigrationConflicts {
     var checks = new ArrayList<>(report.checks());
     checks.add(check(self, report.databases(), all));
     return new ValidationReport(checks, report.method(), report.databases(),
-        report.targetMajor());
+        report.targetMajor(), report.estimate());
   }
 
   static CheckResult check(PgMigration self, List<String> databases, Collection<PgMigration> all) {

@@ -21,10 +21,17 @@ public class Validator {
 
   private final SecretLookup secrets;
   private final PgConnector connector;
+  /** What the migration would cost; null: not measured. */
+  private final Estimates estimates;
 
   public Validator(SecretLookup secrets, PgConnector connector) {
+    this(secrets, connector, null);
+  }
+
+  public Validator(SecretLookup secrets, PgConnector connector, Estimates estimates) {
     this.secrets = secrets;
     this.connector = connector;
+    this.estimates = estimates;
   }
 
   public ValidationReport validate(String namespace, PgMigrationSpec spec) {
@@ -43,6 +50,9 @@ public class Validator {
     var target = observeServer("target", spec.getTarget(), targetLogin, selected);
     var report =
         CheckEvaluator.evaluate(spec, scrub(source, sourceLogin), scrub(target, targetLogin));
+    if (estimates != null && source.connected() && target.connected()) {
+      report = estimates.addTo(report, namespace, spec, sourceLogin.spec(), targetLogin.spec());
+    }
     if (!spec.getCutover().isFenceSource() || !source.connected()) {
       return report;
     }

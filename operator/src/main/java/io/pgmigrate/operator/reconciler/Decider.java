@@ -120,6 +120,7 @@ public final class Decider {
     status.setValidatedGeneration(generation);
     status.setMethod(report.method());
     status.setTargetMajorVersion(report.targetMajor());
+    status.setEstimate(report.estimate());
     status.setDatabases(
         report.databases().stream().map(d -> new DatabaseStatus(d, DatabasePhase.Pending)).collect(
             Collectors.toCollection(ArrayList::new)));
@@ -289,6 +290,7 @@ public final class Decider {
     status.setCutoverStartedAt(null);
     status.setMessage(message);
     status.setChecks(new ArrayList<>());
+    status.setEstimate(null);
     status.setDatabases(new ArrayList<>());
     status.setProgress(null);
     status.setLag(null);

@@ -29,6 +29,7 @@ import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.pgmigrate.operator.api.PgMigration;
+import io.pgmigrate.operator.checks.Estimates;
 import io.pgmigrate.operator.checks.MigrationConflicts;
 import io.pgmigrate.operator.checks.ValidationReport;
 import io.pgmigrate.operator.checks.Validator;
@@ -54,6 +55,7 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
   static final java.time.Duration CHECKS_POLL = java.time.Duration.ofSeconds(10);
 
   private final BackgroundChecks checks;
+  private final Estimates estimates;
   private final TargetTotals totals;
   private final OffThread offThread;
   /** One step per method: the reconciler never asks which method it runs. */
@@ -66,11 +68,13 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
   private final Clock clock;
 
   PgMigrationReconciler(
-      BackgroundChecks checks, TargetTotals totals, OffThread offThread, DumpStep dump,
+      BackgroundChecks checks, Estimates estimates, TargetTotals totals, OffThread offThread,
+      DumpStep dump,
       ReplicationStep replication, EventRecorder events, MigrationMetrics metrics,
       KubernetesClient client, Clock clock) {
     this.metrics = metrics;
     this.checks = checks;
+    this.estimates = estimates;
     this.totals = totals;
     this.offThread = offThread;
     this.steps = new EnumMap<>(Map.of(Method.DUMP, dump, Method.CONTINUOUS, replication));
@@ -88,8 +92,10 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
     var offThread = new OffThread();
     var totals = new TargetTotals(offThread, connector);
     var dump = new DumpStep(secrets, new TargetPreparation(connector), totals, client);
+    var estimates = new Estimates(connector);
     return new PgMigrationReconciler(
-        new BackgroundChecks(new Validator(secrets, connector), offThread),
+        new BackgroundChecks(new Validator(secrets, connector, estimates), offThread),
+        estimates,
         totals,
         offThread,
         dump,
@@ -114,6 +120,9 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
     // the end of a read run off the reconcile thread (the checks, the final totals)
     var reads = new SimpleInboundEventSource<PgMigration>("reads");
     offThread.wakeWith(reads::propagateEvent);
+    // the copy estimate reads earlier migrations' throughput from this cache, off this thread
+    var cache = context.getPrimaryCache();
+    estimates.readMigrationsWith(namespace -> cache.list(namespace).toList());
     return List.of(new InformerEventSource<>(pods, context), reads);
   }
 
