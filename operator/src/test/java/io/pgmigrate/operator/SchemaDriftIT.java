@@ -19,6 +19,7 @@ import io.pgmigrate.operator.testing.Writer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -86,8 +87,7 @@ class SchemaDriftIT {
           .until(() -> drift(get(env, name)).isEmpty());
       assertThat(messages(env, name, "SchemaDrift")).isEmpty();
 
-      // the pass that applies crashes after its commit, before the subscription's refresh
-      var crashed = Crashes.onceAt("drift.committed");
+      AtomicBoolean crashed;
       try (var writer = new Writer(src, DB, Duration.ofMinutes(5))) {
         var before = writer.statements();
         await().atMost(Duration.ofSeconds(10)).until(() -> writer.statements() > before + 20);
@@ -97,22 +97,31 @@ class SchemaDriftIT {
         src.execute(DB, "alter table items add column note text",
             "alter table items add column flag int not null default 7",
             "insert into items (v, note, flag) select md5(g::text), 'note ' || g, g"
-                + " from generate_series(1, 50) g",
-            "create table fresh (id int primary key, label text not null default 'x')",
-            "insert into fresh select g, 'f' || g from generate_series(1, 300) g",
-            "create table events_more partition of events for values from (100000) to (200000)",
-            "insert into events select g, 'late ' || g from generate_series(100000, 100099) g");
+                + " from generate_series(1, 50) g");
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
             .until(() -> columns(dst, DB, "items").keySet().containsAll(List.of("note", "flag")));
         System.out.printf("%s: columns on the target %.1f s after the ALTER%n", pair.name(),
             (System.nanoTime() - altered) / 1e9);
         assertThat(columns(dst, DB, "items")).containsEntry("flag", "integer")
             .containsEntry("note", "text");
+        await().atMost(Duration.ofSeconds(10)).until(() -> messages(env, name,
+            "SchemaChangesApplied").stream().anyMatch(x -> x.contains("public.items.flag")));
+        assertThat(messages(env, name, "SchemaDrift")).singleElement().satisfies(x ->
+            assertThat(x).contains("public.items.note ColumnAdded",
+                "public.items.flag ColumnAdded"));
+
+        // the pass that applies the next changes crashes after its commit, before the refresh:
+        // the next comparison finds the new tables outside the subscription, and refreshes
+        crashed = Crashes.onceAt("drift.committed");
+        src.execute(DB,
+            "create table fresh (id int primary key, label text not null default 'x')",
+            "insert into fresh select g, 'f' || g from generate_series(1, 300) g",
+            "create table events_more partition of events for values from (100000) to (200000)",
+            "insert into events select g, 'late ' || g from generate_series(100000, 100099) g");
         // the new table and partition, with the rows written before they were created there
-        await().atMost(Duration.ofSeconds(90)).until(() -> Contents.query(dst, DB,
-            "select 'fresh', count(*)::text from pg_class where relname = 'fresh'"
-                + " union all select 'events_more', count(*)::text from pg_class"
-                + " where relname = 'events_more'").values().stream().allMatch("1"::equals));
+        await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> Contents.query(dst,
+            DB, "select 'fresh', count(*)::text from fresh union all"
+                + " select 'events_more', count(*)::text from events_more").equals(Map.of("fresh", "300", "events_more", "100")));
         var later = writer.statements();
         await().atMost(Duration.ofSeconds(30)).until(() -> writer.statements() > later + 100);
         writer.stop();
@@ -131,13 +140,9 @@ class SchemaDriftIT {
       assertThat(Contents.query(dst, DB, "select flag::text, count(*)::text from items"
           + " where note is null group by flag")).containsOnlyKeys("7");
       assertThat(drift(ready)).isEmpty();
-      assertThat(messages(env, name, "SchemaDrift")).anySatisfy(x -> assertThat(x)
-          .contains("public.items.note ColumnAdded", "public.items.flag ColumnAdded"));
-      assertThat(messages(env, name, "SchemaDrift")).anySatisfy(x -> assertThat(x)
-          .contains("public.fresh TableAdded"));
+      // the Events of the crashed pass are lost with it; the next one names the tables again
       assertThat(String.join("\n", messages(env, name, "SchemaChangesApplied")))
-          .contains("public.items.note", "public.fresh", "public.events_more",
-              "subscription refreshed");
+          .contains("public.fresh", "public.events_more", "subscription refreshed");
       ContinuousMigrationIT.deleteAndWait(env, name);
     }
   }
