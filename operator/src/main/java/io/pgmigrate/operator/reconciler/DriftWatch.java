@@ -107,9 +107,16 @@ final class DriftWatch {
       }
     }
     for (var db : watched) {
-      if (db.getSchemaDrift() != null) {
-        db.setMessage(db.getMessage() + "; schema drift: " + db.getSchemaDrift().size()
-            + " difference(s) from the source (status schemaDrift)");
+      var drift = db.getSchemaDrift();
+      if (drift != null) {
+        // PostgreSQL counts apply errors but keeps their text in the target's log: while they
+        // come, the differences are what the user is pointed at
+        db.setMessage(db.getMessage() + "; schema drift: " + drift.size()
+            + " difference(s) from the source (status schemaDrift)"
+            + (!ErrorWatch.failing(db) ? "" : "; the apply errors are likely caused by "
+                + drift.stream().limit(3).map(SchemaDrift::key)
+                    .collect(Collectors.joining(", "))
+                + " (held, not failed, until the target is in line: see their ddl)"));
       }
     }
     boolean due = run == null || (run.taken
@@ -133,10 +140,17 @@ final class DriftWatch {
    * tables differ from the source's, that difference is the likely cause, and failing would
    * drop the slot, so that only a new migration could recover; once the target is brought in
    * line (by applySchemaChanges or by hand) the apply worker carries on where it stopped.
-   * replication.maxRetainedWalBytes still protects the source's disk meanwhile.
+   * replication.maxRetainedWalBytes still protects the source's disk meanwhile. Called when
+   * {@link ErrorWatch#persistent} says the migration should fail.
    */
-  static boolean holdsFailure(DatabaseStatus db) {
-    return db.getSchemaDrift() != null && !db.getSchemaDrift().isEmpty();
+  static boolean holdsFailure(DatabaseStatus db, Instant now) {
+    if (db.getSchemaDrift() == null || db.getSchemaDrift().isEmpty()) {
+      return false;
+    }
+    // errors from now on count anew: once the target is in line, apply errors that still keep
+    // coming for ErrorWatch.LIMIT have another cause, and fail the migration as before
+    db.setErroringSince(now.toString());
+    return true;
   }
 
   /** Databases whose subscription runs, until their cutover removes it. */

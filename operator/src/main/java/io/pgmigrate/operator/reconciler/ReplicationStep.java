@@ -210,7 +210,7 @@ final class ReplicationStep implements MethodStep {
         totalLag += slot.lagBytes();
         boolean copying = progress.tablesSynced() < progress.tablesTotal();
         if (ErrorWatch.persistent(db, progress.errors(), progressed, now)
-            && !DriftWatch.holdsFailure(db)) {
+            && !DriftWatch.holdsFailure(db, now)) {
           var failure = copying ? initialCopyFailed(db, progress) : applyFailed(db, progress);
           DatabaseMachine.move(db, DatabasePhase.Failed, failure[1]);
           failAndClean(m, status, failure[0], db.getName() + ": " + failure[1], now, events);
