@@ -327,11 +327,13 @@ public final class SchemaDiff {
         + col.type();
     var alter = "ALTER TABLE " + table.name() + " ALTER COLUMN " + col.name();
     if (col.generatedExpr() != null) {
-      // the target computes it from the replicated columns, as the source does
+      // not replicated (PostgreSQL up to 17 sends no generated column), so applying does not
+      // wait for it; adding it rewrites the target's table, too long for an operator's thread
       return new Drift(object, Change.ColumnAdded,
           List.of(add + " GENERATED ALWAYS AS (" + col.generatedExpr() + ") STORED"), List.of(),
-          null, true, "applied with applySchemaChanges (a stored generated column: the target"
-              + " computes it, rewriting the table)");
+          null, false, "never applied: a stored generated column, which replication does not"
+              + " need (the source sends none); adding it rewrites the target's table, so run"
+              + " the SQL on the target when it suits you");
     }
     if (col.identity() != null) {
       return new Drift(object, Change.ColumnAdded,

@@ -73,13 +73,20 @@ class SchemaDiffTest {
   }
 
   @Test
-  void aDefaultWithoutFastDefaultOrAnIdentityIsNeverApplied() {
+  void aDefaultWithoutFastDefaultAnIdentityOrAGeneratedColumnIsNeverApplied() {
     var uuid = new Column("u", "uuid", false, "gen_random_uuid()", null, null, null);
     var ident = new Column("n", "bigint", true, null, null, null, "ALWAYS");
-    var drift = SchemaDiff.compare(tables(table("public.t", col("id", "integer"), uuid, ident)),
+    var twice = new Column("twice", "integer", false, null, null, "(x * 2)", null);
+    var drift = SchemaDiff.compare(
+        tables(table("public.t", col("id", "integer"), uuid, ident, twice)),
         new Definitions(tables(table("public.t", col("id", "integer"))), Set.of("public.t")),
         SUB);
-    assertThat(drift).hasSize(2).noneMatch(Drift::additive);
+    assertThat(drift).hasSize(3).noneMatch(Drift::additive);
+    assertThat(drift).extracting(Drift::ddl).contains(
+        "ALTER TABLE public.t ADD COLUMN IF NOT EXISTS u uuid;"
+            + " ALTER TABLE public.t ALTER COLUMN u SET DEFAULT gen_random_uuid();",
+        "ALTER TABLE public.t ADD COLUMN IF NOT EXISTS twice integer GENERATED ALWAYS AS"
+            + " ((x * 2)) STORED;");
   }
 
   @Test
