@@ -50,6 +50,16 @@ final class DriftWatch {
   /** Differences kept in each database's status; the Event and the message count the rest. */
   static final int LIMIT = 20;
   private static final Logger log = LoggerFactory.getLogger(DriftWatch.class);
+  /**
+   * Differences that make applying fail: a column or table the target lacks, a type the
+   * source's values may not fit, a NULL the target refuses (a column NOT NULL only there, or
+   * dropped on the source while NOT NULL on the target). A dropped table, a NOT NULL only on the
+   * source or a table outside the subscription do not: apply errors beside them fail as usual.
+   */
+  private static final java.util.Set<String> STOPS_APPLY = java.util.Set.of(
+      SchemaDiff.Change.ColumnAdded.name(), SchemaDiff.Change.TableAdded.name(),
+      SchemaDiff.Change.TypeChanged.name(), SchemaDiff.Change.NotNullDropped.name(),
+      SchemaDiff.Change.ColumnDropped.name());
 
   /** One comparison of a migration's databases: when it started, and its result by database. */
   private static final class Run {
@@ -144,7 +154,8 @@ final class DriftWatch {
    * {@link ErrorWatch#persistent} says the migration should fail.
    */
   static boolean holdsFailure(DatabaseStatus db, Instant now) {
-    if (db.getSchemaDrift() == null || db.getSchemaDrift().isEmpty()) {
+    if (db.getSchemaDrift() == null
+        || db.getSchemaDrift().stream().noneMatch(d -> STOPS_APPLY.contains(d.getChange()))) {
       return false;
     }
     // errors from now on count anew: once the target is in line, apply errors that still keep
@@ -203,11 +214,14 @@ final class DriftWatch {
     if (db.getSchemaDrift() != null) {
       db.getSchemaDrift().forEach(d -> before.put(d.key(), d));
     }
-    var fresh = drift.stream().filter(d -> !before.containsKey(entry(d).key())).toList();
+    // those status can hold: beyond them, a difference would look new on every comparison
+    var fresh = drift.stream().limit(LIMIT).filter(d -> !before.containsKey(entry(d).key()))
+        .toList();
     if (!fresh.isEmpty()) {
       events.add(new Event(true, "SchemaDrift", limit(db.getName() + ": " + fresh.size()
-          + " difference(s) from the source (logical replication carries no DDL): "
-          + fresh.stream().map(d -> d.object() + " " + d.change() + " (" + d.ddl() + ")")
+          + " difference(s) from the source (logical replication carries no DDL"
+          + (drift.size() > LIMIT ? "; " + drift.size() + " in all, status lists " + LIMIT : "")
+          + "): " + fresh.stream().map(d -> d.object() + " " + d.change() + " (" + d.ddl() + ")")
               .collect(Collectors.joining("; ")))));
     }
     var errors = new LinkedHashMap<String, String>();
