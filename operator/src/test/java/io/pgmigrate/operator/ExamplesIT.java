@@ -18,7 +18,8 @@ class ExamplesIT {
   @ParameterizedTest
   @ValueSource(strings = {"secrets.yaml", "continuous.yaml", "dump.yaml",
       "exclude-databases.yaml", "verify-full.yaml", "validate-only.yaml", "cutover.yaml",
-      "digests.yaml", "fence-source.yaml", "switch-secret.yaml", "cutover-window.yaml"})
+      "digests.yaml", "fence-source.yaml", "switch-secret.yaml", "cutover-window.yaml",
+      "schema-changes.yaml"})
   void isAcceptedByTheApiServer(String file, OperatorExtension.Env env) {
     var result = Kubectl.run(env.api(), null, "apply", "--dry-run=server", "-n", env.namespace(),
         "-f", EXAMPLES.resolve(file).toString());

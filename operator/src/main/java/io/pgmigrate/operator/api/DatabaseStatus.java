@@ -99,6 +99,12 @@ public class DatabaseStatus {
   @JsonPropertyDescription("continuous: when the last new subscription error was seen.")
   private String lastErrorAt;
 
+  @JsonPropertyDescription(
+      "continuous: replicated tables and columns whose definition on the target differs from"
+          + " the source's (logical replication carries no DDL), compared about every 20 s while"
+          + " the subscription runs; at most 20, with the SQL that brings the target in line.")
+  private List<SchemaDrift> schemaDrift;
+
   @JsonPropertyDescription("What is happening or what went wrong.")
   private String message;
 
@@ -283,6 +289,14 @@ public class DatabaseStatus {
 
   public void setLastErrorAt(String lastErrorAt) {
     this.lastErrorAt = lastErrorAt;
+  }
+
+  public List<SchemaDrift> getSchemaDrift() {
+    return schemaDrift;
+  }
+
+  public void setSchemaDrift(List<SchemaDrift> schemaDrift) {
+    this.schemaDrift = schemaDrift;
   }
 
   /** A deep copy that shares no object with this one. */

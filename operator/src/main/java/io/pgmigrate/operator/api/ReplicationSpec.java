@@ -49,6 +49,28 @@ public class ReplicationSpec {
           + " the subscription with sslmode=require instead (e.g. for a private CA).")
   private Boolean allowUnverifiedSubscription = false;
 
+  @Default("false")
+  @JsonPropertyDescription(
+      "Logical replication carries no DDL: the operator compares the replicated tables on both"
+          + " servers while replicating and reports what differs (status schemaDrift and an"
+          + " Event, with the SQL for the target). true also applies the additive changes on the"
+          + " target: new columns (with the value the source's existing rows have), new tables"
+          + " (then the subscription is refreshed, copying their rows); a dropped column or"
+          + " table, a type or NOT NULL change is only reported, never applied.")
+  private Boolean applySchemaChanges = false;
+
+  public boolean isApplySchemaChanges() {
+    return Boolean.TRUE.equals(applySchemaChanges);
+  }
+
+  public Boolean getApplySchemaChanges() {
+    return applySchemaChanges;
+  }
+
+  public void setApplySchemaChanges(Boolean applySchemaChanges) {
+    this.applySchemaChanges = applySchemaChanges;
+  }
+
   public String getCaughtUpLagBytes() {
     return caughtUpLagBytes;
   }

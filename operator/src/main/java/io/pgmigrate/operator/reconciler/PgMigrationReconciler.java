@@ -100,7 +100,7 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
         offThread,
         dump,
         new ReplicationStep(dump, connector, new SecretHolds(client),
-            new CutoverVerifier(offThread, connector)),
+            new CutoverVerifier(offThread, connector), new DriftWatch(offThread, connector)),
         new EventRecorder(client),
         metrics,
         client,

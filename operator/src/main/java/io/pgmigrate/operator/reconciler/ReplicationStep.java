@@ -49,15 +49,17 @@ final class ReplicationStep implements MethodStep {
   private final DumpStep pods;
   private final PgConnector connector;
   private final SecretHolds secrets;
+  private final DriftWatch drift;
 
   private final CutoverVerifier verifier;
 
   ReplicationStep(DumpStep pods, PgConnector connector, SecretHolds secrets,
-      CutoverVerifier verifier) {
+      CutoverVerifier verifier, DriftWatch drift) {
     this.pods = pods;
     this.connector = connector;
     this.secrets = secrets;
     this.verifier = verifier;
+    this.drift = drift;
   }
 
   /** Lets the Secrets go once nothing of ours is left; returns those it could not release. */
@@ -216,7 +218,8 @@ final class ReplicationStep implements MethodStep {
         db.setRetainedWalBytes(slot.retainedBytes());
         totalLag += slot.lagBytes();
         boolean copying = progress.tablesSynced() < progress.tablesTotal();
-        if (ErrorWatch.persistent(db, progress.errors(), progressed, now)) {
+        if (ErrorWatch.persistent(db, progress.errors(), progressed, now)
+            && !DriftWatch.holdsFailure(db, now)) {
           var failure = copying ? initialCopyFailed(db, progress) : applyFailed(db, progress);
           DatabaseMachine.move(db, DatabasePhase.Failed, failure[1]);
           failAndClean(m, status, failure[0], db.getName() + ": " + failure[1], now, events);
@@ -268,6 +271,7 @@ final class ReplicationStep implements MethodStep {
       status.setMessage("replication: " + e.getMessage() + " (retrying)");
       return new StepResult(events, COPY_POLL);
     }
+    events.addAll(drift.watch(m, status, source, target, now));
     if (recorded) {
       // the record must reach the API server before the source is changed
       return new StepResult(events, Decider.NOW);
@@ -673,6 +677,7 @@ final class ReplicationStep implements MethodStep {
   /** Drops our subscriptions, slots and publications on both servers; best effort. */
   List<String> cleanup(PgMigration m, PgMigrationStatus status, List<Event> events) {
     var problems = new ArrayList<String>();
+    drift.forget(m);
     if (status == null || status.getDatabases() == null) {
       return problems;
     }
