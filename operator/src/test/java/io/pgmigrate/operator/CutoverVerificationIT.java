@@ -16,7 +16,7 @@ import io.pgmigrate.operator.api.Verify;
 import io.pgmigrate.operator.reconciler.Conditions;
 import io.pgmigrate.operator.testing.OperatorExtension;
 import io.pgmigrate.operator.testing.PostgresPair;
-import io.pgmigrate.operator.testing.Writer;
+import io.pgmigrate.operator.testing.ReconnectingWriter;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -58,8 +58,11 @@ class CutoverVerificationIT {
         pg.target().execute(db, "update notes set body = upper(body) where id = 1234");
       }
       PgMigration end;
-      try (var writer = new Writer(src, db, Duration.ofMinutes(2))) {
-        await().atMost(Duration.ofSeconds(20)).until(() -> writer.statements() > 50);
+      // an application writing until the fence ends its session (and fails after it)
+      CutoverFenceIT.application(src, db);
+      try (var writer = new ReconnectingWriter(src, db, "app", "app-pw", "verify-app",
+          Duration.ofMinutes(2))) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> writer.inserted() > 50);
         ContinuousMigrationIT.setKeepReplicating(env, name, false);
         end = await().atMost(Duration.ofMinutes(3)).until(() -> get(env, name),
             x -> x.getStatus().getPhase() == Phase.Ready
