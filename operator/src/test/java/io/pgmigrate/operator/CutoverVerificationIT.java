@@ -103,9 +103,12 @@ class CutoverVerificationIT {
         .hasMessageContaining("verify: digests with method continuous needs"
             + " cutover.fenceSource: true");
     // the dump method takes them without a fence
-    m.getSpec().setMethod(io.pgmigrate.operator.api.Method.DUMP);
-    m.getSpec().setValidateOnly(true);
-    env.client().resource(m).create();
+    var dump = ContinuousMigrationIT.migration(env, "unfenced-digests", pg.source(),
+        pg.target(), List.of("postgres"));
+    dump.getSpec().setVerify(Verify.DIGESTS);
+    dump.getSpec().setMethod(io.pgmigrate.operator.api.Method.DUMP);
+    dump.getSpec().setValidateOnly(true);
+    env.client().resource(dump).create();
     assertThat(get(env, "unfenced-digests").getSpec().getVerify()).isEqualTo(Verify.DIGESTS);
     deleteAndWait(env, "unfenced-digests");
   }
