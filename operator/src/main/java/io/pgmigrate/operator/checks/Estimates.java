@@ -34,15 +34,9 @@ public class Estimates {
 
   /** Largest tables listed per database. */
   static final int LARGEST_TABLES = 5;
-  /**
-   * The least time between the two WAL positions; the rest of the estimates run meanwhile. Every
-   * migration waits for it before it starts (3 s made the benchmark's 700 MB dump 25% slower end
-   * to end), so it is short: a rate over one second of a busy server is an estimate all the same.
-   */
-  static final Duration WAL_SAMPLE = Duration.ofSeconds(1);
   /** How long the COPY probe reads before it counts: see SizeEstimate.copyProbe. */
   static final Duration PROBE_WARMUP = Duration.ofMillis(300);
-  /** How long the COPY probe counts, at most (within WAL_SAMPLE with the warm-up). */
+  /** How long the COPY probe counts, at most. */
   static final Duration PROBE = Duration.ofMillis(700);
   /** How much the COPY probe reads, at most: a fast network ends the probe before the second. */
   static final long PROBE_MAX_BYTES = 512L << 20;
@@ -74,15 +68,25 @@ public class Estimates {
    * The report with status.estimate and the check target.freeDisk added. {@code source} and
    * {@code target} are the logins of the two servers, both reached by the checks.
    */
+  /**
+   * The source's WAL position when validation starts (see {@link #markWal}): the rate is the
+   * WAL written from there until the estimates end, the time the checks take anyway, rather
+   * than an interval every migration would wait for before it starts.
+   */
+  public record WalMark(Long position, long nanos) {}
+
+  /** The first of the two WAL positions, read as the checks begin. */
+  public WalMark markWal(ConnectionSpec source) {
+    return new WalMark(walPosition(source), System.nanoTime());
+  }
+
   public ValidationReport addTo(ValidationReport report, String namespace, PgMigrationSpec spec,
-      ConnectionSpec source, ConnectionSpec target) {
+      ConnectionSpec source, ConnectionSpec target, WalMark wal) {
     if (report.databases().isEmpty() || source == null || target == null) {
       return report;
     }
     var scrub = new Scrub(source, target);
     var estimate = new Estimate();
-    var walStart = walPosition(source);
-    long walStartNanos = System.nanoTime();
 
     long total = 0;
     long dataBytes = 0;
@@ -127,7 +131,7 @@ public class Estimates {
       probe(estimate, source, largestDb, largest, dataBytes, scrub);
     }
 
-    sourceWal(estimate, source, walStart, walStartNanos, scrub);
+    sourceWal(estimate, source, wal, scrub);
     var checks = new ArrayList<>(report.checks());
     checks.add(freeDiskCheck(total, free));
     return new ValidationReport(List.copyOf(checks), report.method(), report.databases(),
@@ -194,22 +198,10 @@ public class Estimates {
     }
   }
 
-  private void sourceWal(Estimate estimate, ConnectionSpec source, Long start, long startNanos,
-      Scrub scrub) {
-    if (start == null) {
+  private void sourceWal(Estimate estimate, ConnectionSpec source, WalMark start, Scrub scrub) {
+    if (start == null || start.position() == null) {
       estimate.setSourceWal("not measured: the source's WAL position could not be read");
       return;
-    }
-    var wait = WAL_SAMPLE.toNanos() - (System.nanoTime() - startNanos);
-    if (wait > 0) {
-      try {
-        // off the reconcile thread, bounded: the interval the rate is measured over
-        Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        Interrupts.rethrowIfInterrupted(e);
-        return;
-      }
     }
     long end;
     try (var c = connector.open(source)) {
@@ -219,10 +211,11 @@ public class Estimates {
       estimate.setSourceWal("not measured: " + scrub.of(e));
       return;
     }
-    double seconds = (System.nanoTime() - startNanos) / 1e9;
-    long perMinute = Math.max(0, Math.round((end - start) * 60 / seconds));
+    double seconds = (System.nanoTime() - start.nanos()) / 1e9;
+    long bytes = end - start.position();
+    long perMinute = Math.max(0, Math.round(bytes * 60 / seconds));
     estimate.setSourceWalBytesPerMinute(perMinute);
-    estimate.setSourceWal(walText(perMinute, end - start, seconds));
+    estimate.setSourceWal(walText(perMinute, bytes, seconds));
   }
 
   static String walText(long perMinute, long bytes, double seconds) {

@@ -38,6 +38,8 @@ public class Validator {
     var sourceLogin = Logins.resolve(secrets, namespace, spec.getSource());
     var targetLogin = Logins.resolve(secrets, namespace, spec.getTarget());
     var source = observeServer("source", spec.getSource(), sourceLogin, null);
+    var wal = estimates != null && source.connected() ? estimates.markWal(sourceLogin.spec())
+        : null;
     List<String> selected =
         source.connected()
             ? DatabaseSelection.of(
@@ -51,7 +53,8 @@ public class Validator {
     var report =
         CheckEvaluator.evaluate(spec, scrub(source, sourceLogin), scrub(target, targetLogin));
     if (estimates != null && source.connected() && target.connected()) {
-      report = estimates.addTo(report, namespace, spec, sourceLogin.spec(), targetLogin.spec());
+      report = estimates.addTo(report, namespace, spec, sourceLogin.spec(), targetLogin.spec(),
+          wal);
     }
     if (!spec.getCutover().isFenceSource() || !source.connected()) {
       return report;

@@ -10,8 +10,9 @@
 # its pages, over several streams; pg_dump, in the same snapshot, carries the schema, the
 # smaller tables, sequences and large objects; indexes and constraints are built afterwards
 # with JOBS parallel jobs, and the target's tables analyzed.
-# Then it counts every table's rows on the source in the snapshot and on the target, and exits
-# with VERIFICATION_FAILED when they differ: the counts of a live source match only there.
+# Then it counts every table's rows on the source in the snapshot and on the target (with
+# VERIFY=digests also a digest of their rows), and exits with VERIFICATION_FAILED when they
+# differ: the counts of a live source match only there.
 # The continuous method's schema copies (SCHEMA_PASS pre, post, cutover) are described below.
 set -euo pipefail
 # PID 1 of its container ignores SIGTERM unless it handles it: a deleted or evicted Pod would
