@@ -183,6 +183,10 @@ class EstimatesIT {
     env.client().resource(dump).create();
     var done = awaitPhase(env, "first", Phase.Ready);
     assertThat(done.getStatus().getDatabases().get(0).getBytesCopied()).isPositive();
+    // a migration that copies did not wait for a probe (an earlier dry run is no dump)
+    assertThat(done.getStatus().getEstimate().getCopyBasis())
+        .startsWith("no estimate: the copy starts at once").contains("validateOnly");
+    assertThat(done.getStatus().getEstimate().getCopySeconds()).isNull();
 
     var again = Fixtures.migration(env.client(), env.namespace(), "again", src, pg.target());
     again.getSpec().setMethod(Method.DUMP);
