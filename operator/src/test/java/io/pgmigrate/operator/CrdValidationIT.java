@@ -2,8 +2,13 @@ package io.pgmigrate.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgmigrate.operator.api.PgMigration;
 import io.pgmigrate.operator.testing.Kubectl;
 import io.pgmigrate.operator.testing.OperatorExtension;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -98,6 +103,44 @@ class CrdValidationIT {
     assertThat(result.exitCode()).isNotZero();
     assertThat(result.output()).contains("spec.target: Required value")
         .contains("spec.source.credentialsSecret: Required value");
+  }
+
+  @Test
+  void refusesAMigrationWithoutSpec(OperatorExtension.Env env) {
+    var yaml = """
+        apiVersion: pgmigrate.io/v1alpha1
+        kind: PgMigration
+        metadata:
+          name: nospec
+        """;
+    var result = Kubectl.run(env.api(), yaml, "apply", "-n", env.namespace(), "-f", "-");
+    assertThat(result.exitCode()).as(result.output()).isNotZero();
+    assertThat(result.output()).contains("spec: Required value");
+  }
+
+  /**
+   * A PgMigration deleted the moment it was created (an apply and a delete in a script, a
+   * GitOps tool pruning what it just synced) is gone for good. The operator's first pass adds
+   * its finalizer with a server-side apply of name and finalizer only; when the object was
+   * deleted before that apply arrived, the apply created it anew, without spec, held by the
+   * finalizer: a PgMigration no reconcile or cleanup could act on, and no delete could remove.
+   * With spec required by the schema the apply is refused instead.
+   */
+  @Test
+  void aMigrationDeletedAsSoonAsItIsCreatedIsGoneForGood(OperatorExtension.Env env) {
+    var migrations = env.client().resources(PgMigration.class).inNamespace(env.namespace());
+    for (int i = 0; i < 20; i++) {
+      var yaml = migration("gone-" + i, SOURCE, TARGET, "  validateOnly: true");
+      var m = migrations.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)))
+          .item();
+      migrations.resource(m).create();
+      migrations.withName("gone-" + i).delete();
+    }
+    Awaitility.await().atMost(Duration.ofSeconds(30))
+        .until(() -> migrations.list().getItems().isEmpty());
+    // and none comes back (the operator retries a refused finalizer apply)
+    Awaitility.await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(10))
+        .until(() -> migrations.list().getItems().isEmpty());
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.pgmigrate.operator.api;
 import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
@@ -65,7 +66,13 @@ public class PgMigration extends CustomResource<PgMigrationSpec, PgMigrationStat
   /** Annotation whose new value restarts a Failed migration from Validating. */
   public static final String RESTART_ANNOTATION = "pgmigrate.io/restart";
 
+  /**
+   * Required: without it no object could ever be acted on, and JOSDK adds its finalizer with a
+   * server-side apply of name and finalizer only, which creates the object anew when it was
+   * deleted just before (CrdValidationIT); a required spec makes that apply fail instead.
+   */
   @Override
+  @Required
   @JsonPropertyDescription(
       "What to migrate: source and target servers (host, port, a Secret with the login,"
           + " sslMode), the databases, the method (continuous or dump) and its settings.")

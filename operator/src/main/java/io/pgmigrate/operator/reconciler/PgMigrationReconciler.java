@@ -130,12 +130,12 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
   @Override
   public UpdateControl<PgMigration> reconcile(PgMigration resource, Context<PgMigration> context) {
     if (resource.getSpec() == null) {
-      // the schema requires spec, so this is a read that lost it, never the object itself: wait
-      // for a read that has it rather than fail on it (once seen in the full test suite, the
-      // first pass of an object created at the moment the operator started; not understood)
-      log.warn("{}/{}: read without its spec; looking again shortly",
+      // only an object made before the schema required spec: JOSDK's finalizer apply re-created
+      // a PgMigration deleted just before it (see PgMigration.getSpec). Nothing can be done
+      // with it; a spec, if one is ever written, comes as an event of its own
+      log.warn("{}/{}: has no spec, so nothing is done with it; delete it",
           resource.getMetadata().getNamespace(), resource.getMetadata().getName());
-      return UpdateControl.<PgMigration>noUpdate().rescheduleAfter(SPECLESS_RETRY);
+      return UpdateControl.noUpdate();
     }
     var unknown = unknownSpecFields(resource, context);
     if (!unknown.isEmpty()) {
@@ -288,9 +288,16 @@ public class PgMigrationReconciler implements Reconciler<PgMigration>, Cleaner<P
   @Override
   public DeleteControl cleanup(PgMigration resource, Context<PgMigration> context) {
     if (resource.getSpec() == null) {
-      // see reconcile: without its spec nothing can be cleaned up, and nothing may be let go
-      log.warn("{}/{}: deleted, but read without its spec; looking again shortly",
-          resource.getMetadata().getNamespace(), resource.getMetadata().getName());
+      // see reconcile: an object without spec never had a pass that did anything, which would
+      // have written status; one with status (never seen) keeps its finalizer, to be looked at
+      if (resource.getStatus() == null) {
+        log.info("{}/{}: deleted; it had no spec, so nothing was done for it",
+            resource.getMetadata().getNamespace(), resource.getMetadata().getName());
+        return DeleteControl.defaultDelete();
+      }
+      log.warn("{}/{}: deleted, but has no spec while its status says work was done; keeping"
+          + " the finalizer", resource.getMetadata().getNamespace(),
+          resource.getMetadata().getName());
       return DeleteControl.noFinalizerRemoval().rescheduleAfter(SPECLESS_RETRY);
     }
     // stop running copies (garbage collection of owned Pods needs a controller manager, and
