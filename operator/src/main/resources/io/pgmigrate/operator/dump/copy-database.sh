@@ -10,9 +10,10 @@
 # its pages, over several streams; pg_dump, in the same snapshot, carries the schema, the
 # smaller tables, sequences and large objects; indexes and constraints are built afterwards
 # with JOBS parallel jobs, and the target's tables analyzed.
-# Then it counts every table's rows on the source in the snapshot and on the target (with
-# VERIFY=digests also a digest of their rows), and exits with VERIFICATION_FAILED when they
-# differ: the counts of a live source match only there.
+# Then it counts every table's rows on the source in the snapshot and on the target (a
+# streamed table there by what its COPY wrote; with VERIFY=digests every table is read, for a
+# digest of its rows too), and exits with VERIFICATION_FAILED when they differ: the counts of
+# a live source match only there.
 # The continuous method's schema copies (SCHEMA_PASS pre, post, cutover) are described below.
 set -euo pipefail
 # PID 1 of its container ignores SIGTERM unless it handles it: a deleted or evicted Pod would
@@ -221,12 +222,15 @@ export SESSION_SQL
 # part of a table split across streams (SPLIT_MIN_BYTES): appended in a transaction of its
 # own, neither emptied nor frozen, since the other parts write the same table meanwhile; a
 # failed part commits nothing, so the text retry needs no emptying either.
+# The rows the target's COPY reports it wrote are recorded (copied/ITEM: the table's name as
+# count_sql prints it, a tab, the rows), the target's side of the verification for this table
+# (see count_target).
 # Binary when both servers are of one major version, unless a column holds (directly, in an
 # array, domain or composite) an object reference such as regclass: binary carries those as
 # the source's OIDs, which mean other objects or none on the target. Text otherwise, and when
 # a column's type has no binary form.
 copy_table() {
-  local parts format oid first="" end="" what
+  local parts format oid first="" end="" what copied
   IFS=: read -r oid first end <<< "$1"
   readarray -d '' -t parts < <(src psql -XAtq -z -v ON_ERROR_STOP=1 -v oid="$oid" -v generated="$GENERATED" <<'SQL'
 WITH RECURSIVE types (oid) AS (
@@ -242,7 +246,8 @@ SELECT pg_catalog.format('%I.%I', n.nspname, c.relname),
        pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum),
        (SELECT pg_catalog.count(*) FROM types s JOIN pg_catalog.pg_type t ON t.oid = s.oid
          WHERE t.typname LIKE 'reg%' AND t.typnamespace =
-               (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'pg_catalog'))
+               (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'pg_catalog')),
+       pg_catalog.to_json(n.nspname)::text || '.' || pg_catalog.to_json(c.relname)::text
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid
@@ -250,47 +255,53 @@ SELECT pg_catalog.format('%I.%I', n.nspname, c.relname),
  GROUP BY n.nspname, c.relname;
 SQL
   )
-  if [ "${#parts[@]}" -ne 3 ]; then
+  if [ "${#parts[@]}" -ne 4 ]; then
     echo "could not read the columns of table $oid on the source" >&2
     exit 255
   fi
   format="$COPY_FORMAT"
-  if [ "${parts[2]%$'\n'}" != 0 ]; then
+  if [ "${parts[2]}" != 0 ]; then
     format=text
   fi
   what="${parts[0]}"
   if [ -n "$first" ]; then
     what+=" pages $first-${end:-end}"
   fi
-  if copy_rows "${parts[0]}" "${parts[1]}" "$format" "$first" "$end"; then
+  if copied=$(copy_rows "${parts[0]}" "${parts[1]}" "$format" "$first" "$end"); then
+    printf '%s\t%s\n' "${parts[3]%$'\n'}" "$copied" > "$WORK/copied/${1//:/-}"
     echo "copied $what ($format)"
     # its statistics now, while other streams still copy (see analyze_target); a split table's
     # parts end at different times: analyze_target does those
     if [ -z "$first" ]; then
       dst psql -XAtq --dbname="$DST_DBNAME" -c "ANALYZE ${parts[0]}" 2>&1 || true
     fi
-  elif [ "$format" = binary ] && copy_rows "${parts[0]}" "${parts[1]}" text "$first" "$end"; then
+  elif [ "$format" = binary ] \
+      && copied=$(copy_rows "${parts[0]}" "${parts[1]}" text "$first" "$end"); then
+    printf '%s\t%s\n' "${parts[3]%$'\n'}" "$copied" > "$WORK/copied/${1//:/-}"
     echo "copied $what (text: binary copy failed)"
   else
     exit 255 # stops xargs
   fi
 }
-# copy_rows TABLE COLUMNS FORMAT [FIRST END]: see copy_table
+# copy_rows TABLE COLUMNS FORMAT [FIRST END]: see copy_table; prints the rows the target's COPY
+# wrote (psql's ROW_COUNT, the count in the COPY command's tag), once they are committed
 copy_rows() {
   local select="COPY :table (:columns) TO STDOUT (FORMAT :format);"
-  local into=(-c "TRUNCATE ONLY $1" -c "COPY $1 ($2) FROM STDIN (FORMAT $3, FREEZE)")
+  local into=(-c "TRUNCATE ONLY $1" -c "COPY $1 ($2) FROM STDIN (FORMAT $3, FREEZE)"
+    -c '\set copied :ROW_COUNT')
   if [ -n "${4:-}" ]; then
     select="COPY (SELECT :columns FROM ONLY :table WHERE ctid >= :'first'::pg_catalog.tid"
     if [ -n "${5:-}" ]; then
       select+=" AND ctid < :'end'::pg_catalog.tid"
     fi
     select+=") TO STDOUT (FORMAT :format);"
-    into=(-c "COPY $1 ($2) FROM STDIN (FORMAT $3)")
+    into=(-c "COPY $1 ($2) FROM STDIN (FORMAT $3)" -c '\set copied :ROW_COUNT')
   fi
   { printf '%s\n' "$SESSION_SQL"; cat; printf '%s\n' "$select" "COMMIT;"; } <<'SQL' \
     | src psql -XAtq -v ON_ERROR_STOP=1 -v snapshot="$SNAPSHOT" -v table="$1" -v columns="$2" \
       -v format="$3" -v first="(${4:-0},0)" -v end="(${5:-0},0)" \
-    | dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" -c "BEGIN" "${into[@]}" -c "COMMIT"
+    | dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" -c "BEGIN" "${into[@]}" -c "COMMIT" \
+      -c '\echo :copied'
 BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
 SET TRANSACTION SNAPSHOT :'snapshot';
 SQL
@@ -325,12 +336,15 @@ FROM pg_catalog.pg_class c
 SQL
 }
 # count_sql VERSION: psql input printing one line per counted table: schema and name as JSON
-# strings (which hold no tab or newline, whatever the name holds), a tab, the exact row count
+# strings (which hold no tab or newline, whatever the name holds), a tab, the exact row count;
+# the tables named in the psql variable skip (an array literal of such names) are left out
 count_sql() {
   printf '%s\n' "SELECT pg_catalog.format('SELECT %L || %L || pg_catalog.count(*) FROM %s%I.%I',
          pg_catalog.to_json(n.nspname)::text || '.' || pg_catalog.to_json(c.relname)::text,
          E'\\t', CASE c.relkind WHEN 'p' THEN '' ELSE 'ONLY ' END, n.nspname, c.relname)
-  $(counted_tables "$1") \\gexec"
+  $(counted_tables "$1")
+   AND NOT pg_catalog.to_json(n.nspname)::text || '.' || pg_catalog.to_json(c.relname)::text
+           = ANY (:'skip'::pg_catalog.text[]) \\gexec"
 }
 # VERIFY=digests: besides its row count, each counted table gets a digest of its rows: the sum
 # of a 64-bit hash of each row's text, which no row order changes, computed on both sides by
@@ -419,7 +433,8 @@ count_source() {
     source_digests=$!
     return
   fi
-  printf '%s\n' "\\pset recordsep '\\n'" "\\o :counts_file" "$(count_sql "$source_version")" \
+  printf '%s\n' "\\pset recordsep '\\n'" "\\set skip '{}'" "\\o :counts_file" \
+    "$(count_sql "$source_version")" \
     "\\o" "COMMIT;" "\\echo counted" >&"$to_holder"
 }
 count_target() {
@@ -427,8 +442,28 @@ count_target() {
     digest_side dst "$target_version" "$work/target.counts"
     return
   fi
+  # with JOBS > 1, a streamed table's count is the rows its COPY commands wrote on the target
+  # (each in the transaction that committed them; a split table's parts summed), which the
+  # source's count in the snapshot is compared with: counting them again would read every
+  # streamed row once more. The tables pg_dump carried are counted.
+  local -A rows=()
+  local name n file skip=""
+  if [ "$JOBS" -gt 1 ]; then
+    for file in "$work"/copied/*; do
+      [ -e "$file" ] || continue
+      IFS=$'\t' read -r name n < "$file"
+      rows[$name]=$(( ${rows[$name]:-0} + n ))
+    done
+  fi
+  for name in "${!rows[@]}"; do
+    printf '%s\t%s\n' "$name" "${rows[$name]}"
+    # an element of an array literal: backslashes and double quotes escaped, double-quoted
+    n=${name//\\/\\\\}
+    skip+="${skip:+,}\"${n//\"/\\\"}\""
+  done > "$work/target.counts"
   count_sql "$target_version" \
-    | dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" > "$work/target.counts"
+    | dst psql -XAtq -v ON_ERROR_STOP=1 -v skip="{$skip}" --dbname="$DST_DBNAME" \
+      >> "$work/target.counts"
 }
 # verify_counts: waits for the source's counts, then compares each table's with the target's
 verify_counts() {
@@ -496,6 +531,8 @@ if [ "$JOBS" -gt 1 ]; then
   scratch=${SCRATCH:-/tmp}
 fi
 work=$(mktemp -d "$scratch/copy.XXXXXX")
+mkdir "$work/copied"
+export WORK="$work"
 source_version=$(src psql -XAtq -c "SHOW server_version_num")
 # both sides of every COPY speak the source database's encoding: no conversion on the way
 PGCLIENTENCODING=$(src psql -XAtq -c "SHOW server_encoding")
