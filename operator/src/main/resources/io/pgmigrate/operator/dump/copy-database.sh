@@ -221,7 +221,10 @@ export SESSION_SQL
 # With FIRST:END, only the rows in pages FIRST to END - 1 (END empty: to the last page), one
 # part of a table split across streams (SPLIT_MIN_BYTES): appended in a transaction of its
 # own, neither emptied nor frozen, since the other parts write the same table meanwhile; a
-# failed part commits nothing, so the text retry needs no emptying either.
+# part the target failed committed nothing, so the text retry needs no emptying. When the
+# source's side fails instead, the target may have committed the rows that arrived before (a
+# COPY stream may end after any row): a retry would append them twice, so the Pod fails, and
+# the operator starts it over on an empty database.
 # The rows the target's COPY reports it wrote are recorded (copied/ITEM: the table's name as
 # count_sql prints it, a tab, the rows), the target's side of the verification for this table
 # (see count_target).
@@ -230,7 +233,7 @@ export SESSION_SQL
 # the source's OIDs, which mean other objects or none on the target. Text otherwise, and when
 # a column's type has no binary form.
 copy_table() {
-  local parts format oid first="" end="" what copied
+  local parts format oid first="" end="" what copied rc=0
   IFS=: read -r oid first end <<< "$1"
   readarray -d '' -t parts < <(src psql -XAtq -z -v ON_ERROR_STOP=1 -v oid="$oid" -v generated="$GENERATED" <<'SQL'
 WITH RECURSIVE types (oid) AS (
@@ -267,7 +270,12 @@ SQL
   if [ -n "$first" ]; then
     what+=" pages $first-${end:-end}"
   fi
-  if copied=$(copy_rows "${parts[0]}" "${parts[1]}" "$format" "$first" "$end"); then
+  copied=$(copy_rows "${parts[0]}" "${parts[1]}" "$format" "$first" "$end") || rc=$?
+  if [ "$rc" = 3 ] && [ -n "$first" ]; then
+    echo "copying $what: the source's side failed after the target committed rows of this part" >&2
+    exit 255
+  fi
+  if [ "$rc" = 0 ]; then
     printf '%s\t%s\n' "${parts[3]%$'\n'}" "$copied" > "$WORK/copied/${1//:/-}"
     echo "copied $what ($format)"
     # its statistics now, while other streams still copy (see analyze_target); a split table's
@@ -284,7 +292,9 @@ SQL
   fi
 }
 # copy_rows TABLE COLUMNS FORMAT [FIRST END]: see copy_table; prints the rows the target's COPY
-# wrote (psql's ROW_COUNT, the count in the COPY command's tag), once they are committed
+# wrote (psql's ROW_COUNT, the count in the COPY command's tag), once they are committed. Exits
+# with 3 when the source's side failed and the target's committed. Called only where a failure
+# does not end the script (a condition, or ||), so each side's exit status can be read.
 copy_rows() {
   local select="COPY :table (:columns) TO STDOUT (FORMAT :format);"
   local into=(-c "TRUNCATE ONLY $1" -c "COPY $1 ($2) FROM STDIN (FORMAT $3, FREEZE)"
@@ -305,6 +315,12 @@ copy_rows() {
 BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
 SET TRANSACTION SNAPSHOT :'snapshot';
 SQL
+  local sides=("${PIPESTATUS[@]}")
+  if [ "${sides[2]}" = 0 ] && { [ "${sides[0]}" != 0 ] || [ "${sides[1]}" != 0 ]; }; then
+    echo "the source's side of the COPY of $1 failed after the target committed what arrived" >&2
+    return 3
+  fi
+  [ "${sides[2]}" = 0 ]
 }
 export -f src dst copy_table copy_rows
 
@@ -335,16 +351,15 @@ FROM pg_catalog.pg_class c
    AND NOT $under_hash
 SQL
 }
-# count_sql VERSION: psql input printing one line per counted table: schema and name as JSON
-# strings (which hold no tab or newline, whatever the name holds), a tab, the exact row count;
-# the tables named in the psql variable skip (an array literal of such names) are left out
+# count_sql VERSION [CONDITION]: psql input printing one line per counted table: schema and name
+# as JSON strings (which hold no tab or newline, whatever the name holds), a tab, the exact row
+# count; CONDITION (AND ..., on n, c and name, that JSON text) leaves tables out
 count_sql() {
   printf '%s\n' "SELECT pg_catalog.format('SELECT %L || %L || pg_catalog.count(*) FROM %s%I.%I',
          pg_catalog.to_json(n.nspname)::text || '.' || pg_catalog.to_json(c.relname)::text,
          E'\\t', CASE c.relkind WHEN 'p' THEN '' ELSE 'ONLY ' END, n.nspname, c.relname)
   $(counted_tables "$1")
-   AND NOT pg_catalog.to_json(n.nspname)::text || '.' || pg_catalog.to_json(c.relname)::text
-           = ANY (:'skip'::pg_catalog.text[]) \\gexec"
+  ${2:-} \\gexec"
 }
 # VERIFY=digests: besides its row count, each counted table gets a digest of its rows: the sum
 # of a 64-bit hash of each row's text, which no row order changes, computed on both sides by
@@ -433,8 +448,7 @@ count_source() {
     source_digests=$!
     return
   fi
-  printf '%s\n' "\\pset recordsep '\\n'" "\\set skip '{}'" "\\o :counts_file" \
-    "$(count_sql "$source_version")" \
+  printf '%s\n' "\\pset recordsep '\\n'" "\\o :counts_file" "$(count_sql "$source_version")" \
     "\\o" "COMMIT;" "\\echo counted" >&"$to_holder"
 }
 count_target() {
@@ -445,25 +459,41 @@ count_target() {
   # with JOBS > 1, a streamed table's count is the rows its COPY commands wrote on the target
   # (each in the transaction that committed them; a split table's parts summed), which the
   # source's count in the snapshot is compared with: counting them again would read every
-  # streamed row once more. The tables pg_dump carried are counted.
+  # streamed row once more. The tables pg_dump carried are counted. So is every table when the
+  # target database has an enabled event trigger: the only way a table the pre-data restore
+  # just created can have a trigger during the copy (triggers are post-data), and a trigger may
+  # add rows to it that its COPY does not count.
   local -A rows=()
-  local name n file skip=""
+  local name n file triggers=""
   if [ "$JOBS" -gt 1 ]; then
-    for file in "$work"/copied/*; do
-      [ -e "$file" ] || continue
-      IFS=$'\t' read -r name n < "$file"
-      rows[$name]=$(( ${rows[$name]:-0} + n ))
-    done
+    triggers=$(dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" \
+      -c "SELECT pg_catalog.count(*) FROM pg_catalog.pg_event_trigger WHERE evtenabled <> 'D'")
   fi
+  if [ "$triggers" != 0 ]; then
+    count_sql "$target_version" \
+      | dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" > "$work/target.counts"
+    return
+  fi
+  for file in "$work"/copied/*; do
+    [ -e "$file" ] || continue
+    IFS=$'\t' read -r name n < "$file"
+    rows[$name]=$(( ${rows[$name]:-0} + n ))
+  done
   for name in "${!rows[@]}"; do
     printf '%s\t%s\n' "$name" "${rows[$name]}"
-    # an element of an array literal: backslashes and double quotes escaped, double-quoted
-    n=${name//\\/\\\\}
-    skip+="${skip:+,}\"${n//\"/\\\"}\""
   done > "$work/target.counts"
-  count_sql "$target_version" \
-    | dst psql -XAtq -v ON_ERROR_STOP=1 -v skip="{$skip}" --dbname="$DST_DBNAME" \
-      >> "$work/target.counts"
+  # the others, the streamed tables' names given to the session as COPY data (any number of
+  # them; text format: a name's backslashes doubled)
+  {
+    printf '%s\n' "CREATE TEMPORARY TABLE pgmigrate_streamed (name text);" \
+      "COPY pg_temp.pgmigrate_streamed FROM STDIN;"
+    for name in "${!rows[@]}"; do
+      printf '%s\n' "${name//\\/\\\\}"
+    done
+    printf '%s\n' '\.'
+    count_sql "$target_version" "AND NOT EXISTS (SELECT 1 FROM pg_temp.pgmigrate_streamed s
+      WHERE s.name = pg_catalog.to_json(n.nspname)::text || '.' || pg_catalog.to_json(c.relname)::text)"
+  } | dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" >> "$work/target.counts"
 }
 # verify_counts: waits for the source's counts, then compares each table's with the target's
 verify_counts() {
