@@ -144,8 +144,10 @@ class DumpOutageIT {
     try (var src = source(name + "-src");
         var dst = source(name + "-dst")) {
       seed(src, "part_db");
-      src.execute("part_db", "insert into items (v) select repeat(md5(g::text), 4)"
-          + " from generate_series(1, 600000) g");
+      // no key: rows written twice show only in the comparison of the rows, not in an index
+      // build that fails on them
+      src.execute("part_db", "create table bulk (v text)",
+          "insert into bulk select repeat(md5(g::text), 4) from generate_series(1, 600000) g");
       var m = migration(env, name, src, dst, List.of("part_db"));
       m.getSpec().setMethod(Method.DUMP);
       m.getSpec().getDump().setJobs(2);
