@@ -65,10 +65,6 @@ public class Estimates {
   }
 
   /**
-   * The report with status.estimate and the check target.freeDisk added. {@code source} and
-   * {@code target} are the logins of the two servers, both reached by the checks.
-   */
-  /**
    * The source's WAL position when validation starts (see {@link #markWal}): the rate is the
    * WAL written from there until the estimates end, the time the checks take anyway, rather
    * than an interval every migration would wait for before it starts.
@@ -80,6 +76,11 @@ public class Estimates {
     return new WalMark(walPosition(source), System.nanoTime());
   }
 
+  /**
+   * The report with status.estimate and the check target.freeDisk added. {@code source} and
+   * {@code target} are the logins of the two servers, both reached by the checks;
+   * {@code wal} the source's WAL position as the checks began.
+   */
   public ValidationReport addTo(ValidationReport report, String namespace, PgMigrationSpec spec,
       ConnectionSpec source, ConnectionSpec target, WalMark wal) {
     if (report.databases().isEmpty() || source == null || target == null) {

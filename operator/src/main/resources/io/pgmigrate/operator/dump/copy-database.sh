@@ -235,7 +235,7 @@ export SESSION_SQL
 copy_table() {
   local parts format oid first="" end="" what copied rc=0
   IFS=: read -r oid first end <<< "$1"
-  readarray -d '' -t parts < <(src psql -XAtq -z -v ON_ERROR_STOP=1 -v oid="$oid" -v generated="$GENERATED" <<'SQL'
+  readarray -d '' -t parts < <(src psql -XAtq -z -v ON_ERROR_STOP=1 -v oid="$oid" -v generated="$GENERATED" -v table_key="$TABLE_KEY" <<'SQL'
 WITH RECURSIVE types (oid) AS (
   SELECT a.atttypid FROM pg_catalog.pg_attribute a
    WHERE a.attrelid = :'oid' AND a.attnum > 0 AND NOT a.attisdropped
@@ -250,7 +250,7 @@ SELECT pg_catalog.format('%I.%I', n.nspname, c.relname),
        (SELECT pg_catalog.count(*) FROM types s JOIN pg_catalog.pg_type t ON t.oid = s.oid
          WHERE t.typname LIKE 'reg%' AND t.typnamespace =
                (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'pg_catalog')),
-       pg_catalog.to_json(n.nspname)::text || '.' || pg_catalog.to_json(c.relname)::text
+       :table_key
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid
@@ -275,20 +275,18 @@ SQL
     echo "copying $what: the source's side failed after the target committed rows of this part" >&2
     exit 255
   fi
-  if [ "$rc" = 0 ]; then
-    printf '%s\t%s\n' "${parts[3]%$'\n'}" "$copied" > "$WORK/copied/${1//:/-}"
-    echo "copied $what ($format)"
-    # its statistics now, while other streams still copy (see analyze_target); a split table's
-    # parts end at different times: analyze_target does those
-    if [ -z "$first" ]; then
-      dst psql -XAtq --dbname="$DST_DBNAME" -c "ANALYZE ${parts[0]}" 2>&1 || true
-    fi
-  elif [ "$format" = binary ] \
-      && copied=$(copy_rows "${parts[0]}" "${parts[1]}" text "$first" "$end"); then
-    printf '%s\t%s\n' "${parts[3]%$'\n'}" "$copied" > "$WORK/copied/${1//:/-}"
-    echo "copied $what (text: binary copy failed)"
-  else
-    exit 255 # stops xargs
+  if [ "$rc" != 0 ]; then
+    # exit 255 stops xargs
+    [ "$format" = binary ] || exit 255
+    format="text: binary copy failed"
+    copied=$(copy_rows "${parts[0]}" "${parts[1]}" text "$first" "$end") || exit 255
+  fi
+  printf '%s\t%s\n' "${parts[3]%$'\n'}" "$copied" > "$WORK/copied/${1//:/-}"
+  echo "copied $what ($format)"
+  # its statistics now, while other streams still copy (see analyze_target); a split table's
+  # parts end at different times: analyze_target does those
+  if [ -z "$first" ]; then
+    dst psql -XAtq --dbname="$DST_DBNAME" -c "ANALYZE ${parts[0]}" 2>&1 || true
   fi
 }
 # copy_rows TABLE COLUMNS FORMAT [FIRST END]: see copy_table; prints the rows the target's COPY
@@ -324,6 +322,9 @@ SQL
 }
 export -f src dst copy_table copy_rows
 
+# a table's name as the counts print it (in SQL on n, its pg_namespace row, and c, its pg_class
+# row): schema and name as JSON strings, which hold no tab or newline whatever the name holds
+export TABLE_KEY="pg_catalog.to_json(n.nspname)::text || '.' || pg_catalog.to_json(c.relname)::text"
 # counted_tables VERSION: FROM and WHERE of the tables whose rows are counted on a server of
 # that version: plain tables, each without its inheritance children, and a hash-partitioned
 # table whole instead of by partition (rows keyed on an enum, whose values hash by OID, land
@@ -351,12 +352,11 @@ FROM pg_catalog.pg_class c
    AND NOT $under_hash
 SQL
 }
-# count_sql VERSION [CONDITION]: psql input printing one line per counted table: schema and name
-# as JSON strings (which hold no tab or newline, whatever the name holds), a tab, the exact row
-# count; CONDITION (AND ..., on n, c and name, that JSON text) leaves tables out
+# count_sql VERSION [CONDITION]: psql input printing one line per counted table: its TABLE_KEY,
+# a tab, the exact row count; CONDITION (AND ..., on n and c) leaves tables out
 count_sql() {
   printf '%s\n' "SELECT pg_catalog.format('SELECT %L || %L || pg_catalog.count(*) FROM %s%I.%I',
-         pg_catalog.to_json(n.nspname)::text || '.' || pg_catalog.to_json(c.relname)::text,
+         $TABLE_KEY,
          E'\\t', CASE c.relkind WHEN 'p' THEN '' ELSE 'ONLY ' END, n.nspname, c.relname)
   $(counted_tables "$1")
   ${2:-} \\gexec"
@@ -381,7 +381,7 @@ export DIGEST_SQL
 digest_queries() {
   printf '%s\n' "\\pset recordsep_zero" \
     "SELECT pg_catalog.format('SELECT %L || %L || pg_catalog.count(*) || '' '' || COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(ROW(pgmigrate_row.*)::pg_catalog.text, 0)), 0) FROM %s%I.%I AS pgmigrate_row',
-         pg_catalog.to_json(n.nspname)::text || '.' || pg_catalog.to_json(c.relname)::text,
+         $TABLE_KEY,
          E'\\t', CASE c.relkind WHEN 'p' THEN '' ELSE 'ONLY ' END, n.nspname, c.relname)
   $(counted_tables "$1");"
 }
@@ -492,7 +492,7 @@ count_target() {
     done
     printf '%s\n' '\.'
     count_sql "$target_version" "AND NOT EXISTS (SELECT 1 FROM pg_temp.pgmigrate_streamed s
-      WHERE s.name = pg_catalog.to_json(n.nspname)::text || '.' || pg_catalog.to_json(c.relname)::text)"
+      WHERE s.name = $TABLE_KEY)"
   } | dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" >> "$work/target.counts"
 }
 # verify_counts: waits for the source's counts, then compares each table's with the target's
