@@ -23,4 +23,4 @@ mvn -B -q -pl operator -am -DskipTests -DskipITs install
 mvn -B -q -e -pl operator exec:java -Dexec.classpathScope=test \
   -Dexec.mainClass=io.pgmigrate.operator.bench."${BENCH_MAIN:-Benchmark}" \
   -Dpgmigrate.repoRoot="$PWD" -Dpgmigrate.postgresBinaries="$PWD/operator/target/postgres-binaries" \
-  -Dlogback.configurationFile="$PWD/demo/logback.xml"
+  -Dlogback.configurationFile="${BENCH_LOGBACK:-$PWD/demo/logback.xml}"

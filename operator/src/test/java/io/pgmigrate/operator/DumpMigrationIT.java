@@ -378,6 +378,91 @@ class DumpMigrationIT {
   }
 
   /**
+   * The verification reads a streamed table once on the source, by its COPY: the rows that COPY
+   * read (the source's own tag) equal those the target's COPY wrote, so it is not counted
+   * again; a table pg_dump carried is read by pg_dump and counted in the snapshot. (The rows a
+   * target loses or gains are shown by the tests around this one.)
+   */
+  @Test
+  void aStreamedTableIsReadOnceOnTheSource(OperatorExtension.Env env, PostgresPair.Servers pg) {
+    var db = "dump_read_once";
+    pg.source().execute("postgres", "create database " + db);
+    pg.source().execute(db,
+        // over the 1 MiB threshold: a stream copies it; carried is pg_dump's
+        "create table streamed (id int primary key, v text)",
+        "insert into streamed select g, repeat(md5(g::text), 2) from generate_series(1, 20000) g",
+        "create table carried (id int)",
+        "insert into carried select generate_series(1, 10)");
+    var scans = "select relname, seq_scan::text from pg_stat_user_tables";
+    var before = Contents.query(pg.source(), db, scans);
+    var m = Fixtures.migration(env.client(), env.namespace(), "read-once", pg.source(),
+        pg.target());
+    m.getSpec().setMethod(Method.DUMP);
+    m.getSpec().getDump().setJobs(2);
+    m.getSpec().setDatabases(List.of(db));
+    env.client().resource(m).create();
+
+    var ready = awaitPhase(env, "read-once", Phase.Ready);
+    assertThat(env.podLog(ready.getStatus().getDatabases().get(0).getPod()))
+        .contains("copied public.streamed (binary)")
+        .contains("verified: 2 table(s), row counts equal to the source's snapshot");
+    // a session's scans reach the statistics as it ends: the snapshot's session, which
+    // counted carried, ends last
+    var after = await().atMost(Duration.ofSeconds(10)).until(
+        () -> Contents.query(pg.source(), db, scans),
+        x -> Long.parseLong(x.get("carried")) - Long.parseLong(before.get("carried")) >= 2);
+    assertThat(Long.parseLong(after.get("carried")) - Long.parseLong(before.get("carried")))
+        .as("scans of carried: pg_dump's COPY and the count").isEqualTo(2);
+    assertThat(Long.parseLong(after.get("streamed")) - Long.parseLong(before.get("streamed")))
+        .as("scans of streamed: its COPY only").isEqualTo(1);
+    assertThat(Contents.tables(pg.target(), db)).isEqualTo(Contents.tables(pg.source(), db));
+  }
+
+  /**
+   * The dump Pods analyze every table they copied (a streamed one by its stream, one pg_dump
+   * carried while the streams copy, one with an expression index after the index builds, whose
+   * statistics need the index), unless dump.analyze is false.
+   */
+  @ParameterizedTest(name = "jobs {0}, analyze {1}")
+  @CsvSource({"1, true", "1, false", "2, true", "2, false"})
+  void theTargetsTablesAreAnalyzedUnlessDumpAnalyzeIsFalse(int jobs, boolean analyze,
+      OperatorExtension.Env env, PostgresPair.Servers pg) {
+    var name = "analyze-" + jobs + "-" + analyze;
+    var db = name.replace('-', '_');
+    pg.source().execute("postgres", "create database " + db);
+    pg.source().execute(db,
+        // over the 1 MiB threshold: with 2 jobs a stream copies it
+        "create table streamed (id int primary key, v text)",
+        "insert into streamed select g, repeat(md5(g::text), 2) from generate_series(1, 20000) g",
+        "create table carried (id int)",
+        "insert into carried select generate_series(1, 10)",
+        "create table by_expression (id int, v text)",
+        "insert into by_expression select g, md5(g::text) from generate_series(1, 100) g",
+        "create index on by_expression (lower(v))");
+    var m = Fixtures.migration(env.client(), env.namespace(), name, pg.source(), pg.target());
+    m.getSpec().setMethod(Method.DUMP);
+    m.getSpec().getDump().setJobs(jobs);
+    m.getSpec().getDump().setAnalyze(analyze);
+    m.getSpec().setDatabases(List.of(db));
+    env.client().resource(m).create();
+
+    var ready = awaitPhase(env, name, Phase.Ready);
+    // last_analyze is a manual ANALYZE's (autovacuum's is last_autoanalyze)
+    assertThat(Contents.query(pg.target(), db, "select relname,"
+        + " (last_analyze is not null)::text from pg_stat_user_tables"))
+        .isEqualTo(Map.of("streamed", "" + analyze, "carried", "" + analyze,
+            "by_expression", "" + analyze));
+    // the expression index's statistics exist only when it was analyzed after it was built
+    assertThat(Contents.query(pg.target(), db, "select 'expression', count(*)::text"
+        + " from pg_stats where tablename = 'by_expression_lower_idx'"))
+        .containsEntry("expression", analyze ? "1" : "0");
+    assertThat(env.podLog(ready.getStatus().getDatabases().get(0).getPod())).contains(analyze
+        ? "analyzed the target's tables"
+        : "left the target's planner statistics to autovacuum or ANALYZE (dump.analyze: false)");
+    assertThat(Contents.tables(pg.target(), db)).isEqualTo(Contents.tables(pg.source(), db));
+  }
+
+  /**
    * A streamed table's target count is the rows its COPY wrote; a trigger on the target (which
    * only an event trigger can give a table the copy just created) may add rows the COPY does
    * not count, so then every table is counted with count(*).

@@ -37,6 +37,14 @@ public class DumpSpec {
           + " schema, the tables under 1 MiB and the large objects; empty means no limit.")
   private String scratchSize = "";
 
+  @Default("true")
+  @JsonPropertyDescription(
+      "Whether the dump Pods gather the target's planner statistics (ANALYZE; a streamed table"
+          + " as soon as its rows are in). false shortens the copy and leaves them to"
+          + " autovacuum, which analyzes the loaded tables within minutes, or to you (vacuumdb"
+          + " --analyze-in-stages): queries planned before then have none.")
+  private Boolean analyze = true;
+
   @Pattern("^$|" + ReplicationSpec.QUANTITY)
   @JsonPropertyDescription(
       "With jobs > 1, a table larger than this (a quantity such as 1Gi) is copied by several"
@@ -45,6 +53,19 @@ public class DumpSpec {
           + " sources copy such a table in one stream. Empty (the default) turns it off: on 2"
           + " cores it gained nothing (README, Benchmark).")
   private String splitTablesLargerThan = "";
+
+  public Boolean getAnalyze() {
+    return analyze;
+  }
+
+  public void setAnalyze(Boolean analyze) {
+    this.analyze = analyze;
+  }
+
+  /** Whether the dump Pods analyze the target's tables (default true). */
+  public boolean analyzeOrDefault() {
+    return analyze == null || analyze;
+  }
 
   public String getSplitTablesLargerThan() {
     return splitTablesLargerThan;

@@ -140,6 +140,7 @@ public final class DumpPods {
     env.add(value("PARALLEL_MIN_BYTES", Long.toString(PARALLEL_MIN_BYTES)));
     env.add(value("SPLIT_MIN_BYTES", Long.toString(dump.splitTablesLargerThanBytes())));
     env.add(value("VERIFY", spec.getVerify().toString()));
+    env.add(value("ANALYZE", Boolean.toString(dump.analyzeOrDefault())));
     env.add(value("RESTORE_FLAGS", r.withOwners() ? "" : "--no-owner --no-acl"));
     var volumes = new ArrayList<Volume>();
     var mounts = new ArrayList<VolumeMount>();

@@ -82,9 +82,15 @@ restore_pre_data() {
 # the other streams still copy: the benchmark's one ANALYZE at the end took 1.3 to 2.4 s of a
 # 12 s copy of 700 MB); this analyzes, JOBS at a time, the tables that have no statistics yet
 # and those with an expression index, whose statistics exist only once the index does.
+# ANALYZE=false (dump.analyze) gathers none: the user's choice, to shorten the copy; autovacuum
+# analyzes the loaded tables later.
+analyzing() { [ "${ANALYZE:-true}" != false ]; }
 analyze_target() {
   local analyzed=false
-  if [ "$JOBS" -gt 1 ]; then
+  if ! analyzing; then
+    echo "left the target's planner statistics to autovacuum or ANALYZE (dump.analyze: false)"
+    return
+  elif [ "$JOBS" -gt 1 ]; then
     if dst psql -XAtq -z -0 -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" > "$work/analyze" <<'SQL' \
         && xargs -0 -r -n 1 -P "$JOBS" bash -c 'set -euo pipefail; dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" -c "$0"' < "$work/analyze" 2>&1; then
 SELECT pg_catalog.format('ANALYZE %I.%I', n.nspname, c.relname)
@@ -92,8 +98,9 @@ SELECT pg_catalog.format('ANALYZE %I.%I', n.nspname, c.relname)
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'm', 'p') AND c.relpersistence <> 't'
    AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
-   AND (NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stats s
-                     WHERE s.schemaname = n.nspname AND s.tablename = c.relname)
+   AND ((NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stats s
+                      WHERE s.schemaname = n.nspname AND s.tablename = c.relname)
+         AND pg_catalog.pg_stat_get_last_analyze_time(c.oid) IS NULL)
         OR EXISTS (SELECT 1 FROM pg_catalog.pg_index i
                     WHERE i.indrelid = c.oid AND i.indexprs IS NOT NULL));
 SQL
@@ -270,7 +277,7 @@ SQL
   if [ -n "$first" ]; then
     what+=" pages $first-${end:-end}"
   fi
-  copied=$(copy_rows "${parts[0]}" "${parts[1]}" "$format" "$first" "$end") || rc=$?
+  copied=$(copy_rows "${parts[0]}" "${parts[1]}" "$format" "$first" "$end" "${1//:/-}") || rc=$?
   if [ "$rc" = 3 ] && [ -n "$first" ]; then
     echo "copying $what: the source's side failed after the target committed rows of this part" >&2
     exit 255
@@ -279,22 +286,26 @@ SQL
     # exit 255 stops xargs
     [ "$format" = binary ] || exit 255
     format="text: binary copy failed"
-    copied=$(copy_rows "${parts[0]}" "${parts[1]}" text "$first" "$end") || exit 255
+    copied=$(copy_rows "${parts[0]}" "${parts[1]}" text "$first" "$end" "${1//:/-}") || exit 255
   fi
   printf '%s\t%s\n' "${parts[3]%$'\n'}" "$copied" > "$WORK/copied/${1//:/-}"
   echo "copied $what ($format)"
   # its statistics now, while other streams still copy (see analyze_target); a split table's
   # parts end at different times: analyze_target does those
-  if [ -z "$first" ]; then
+  if [ -z "$first" ] && analyzing; then
     dst psql -XAtq --dbname="$DST_DBNAME" -c "ANALYZE ${parts[0]}" 2>&1 || true
   fi
 }
-# copy_rows TABLE COLUMNS FORMAT [FIRST END]: see copy_table; prints the rows the target's COPY
-# wrote (psql's ROW_COUNT, the count in the COPY command's tag), once they are committed. Exits
-# with 3 when the source's side failed and the target's committed. Called only where a failure
-# does not end the script (a condition, or ||), so each side's exit status can be read.
+# copy_rows TABLE COLUMNS FORMAT FIRST END ITEM: see copy_table; prints the rows the target's
+# COPY wrote (psql's ROW_COUNT, the count in the COPY command's tag), once they are committed.
+# A whole table's source side records the rows its COPY read in the snapshot (its tag) in
+# sent/ITEM: where the two agree, count_source need not count that table again. (psql sets
+# ROW_COUNT after a COPY TO STDOUT only when \g names where its rows go; any other value it
+# might record only costs that table's count(*) on the source.) Exits with 3 when the source's
+# side failed and the target's committed. Called only where a failure does not end the script
+# (a condition, or ||), so each side's exit status can be read.
 copy_rows() {
-  local select="COPY :table (:columns) TO STDOUT (FORMAT :format);"
+  local select="COPY :table (:columns) TO STDOUT (FORMAT :format) \\g /dev/stdout"
   local into=(-c "TRUNCATE ONLY $1" -c "COPY $1 ($2) FROM STDIN (FORMAT $3, FREEZE)"
     -c '\set copied :ROW_COUNT')
   if [ -n "${4:-}" ]; then
@@ -304,10 +315,13 @@ copy_rows() {
     fi
     select+=") TO STDOUT (FORMAT :format);"
     into=(-c "COPY $1 ($2) FROM STDIN (FORMAT $3)" -c '\set copied :ROW_COUNT')
+  else
+    # run in sent/, so the file's name is a plain word whatever the scratch path holds
+    select+=$'\n\\o '"$6"$'\n\\qecho :ROW_COUNT\n\\o'
   fi
   { printf '%s\n' "$SESSION_SQL"; cat; printf '%s\n' "$select" "COMMIT;"; } <<'SQL' \
-    | src psql -XAtq -v ON_ERROR_STOP=1 -v snapshot="$SNAPSHOT" -v table="$1" -v columns="$2" \
-      -v format="$3" -v first="(${4:-0},0)" -v end="(${5:-0},0)" \
+    | (cd "$WORK/sent" && src psql -XAtq -v ON_ERROR_STOP=1 -v snapshot="$SNAPSHOT" -v table="$1" \
+      -v columns="$2" -v format="$3" -v first="(${4:-0},0)" -v end="(${5:-0},0)") \
     | dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" -c "BEGIN" "${into[@]}" -c "COMMIT" \
       -c '\echo :copied'
 BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
@@ -320,7 +334,7 @@ SQL
   fi
   [ "${sides[2]}" = 0 ]
 }
-export -f src dst copy_table copy_rows
+export -f src dst copy_table copy_rows analyzing
 
 # a table's name as the counts print it (in SQL on n, its pg_namespace row, and c, its pg_class
 # row): schema and name as JSON strings, which hold no tab or newline whatever the name holds
@@ -441,15 +455,70 @@ hold_snapshot() {
   fi
 }
 # count_source: the holder counts the source's rows in its snapshot, into source.counts, then
-# ends the snapshot (the source's vacuum is held back no longer), while the script goes on
+# ends the snapshot (the source's vacuum is held back no longer), while the script goes on.
+# A streamed table (whole, not split) whose COPY read on the source as many rows as the
+# target's COPY wrote, both by their servers' own tags, is not read again: its source line
+# (in sent.counts) is that number. The parts of a split table are counted whole, so a page
+# range no part covered would show.
 count_source() {
   if digests; then
     digest_side src "$source_version" "$work/source.counts" &
     source_digests=$!
     return
   fi
-  printf '%s\n' "\\pset recordsep '\\n'" "\\o :counts_file" "$(count_sql "$source_version")" \
+  local item name n sent skip=""
+  : > "$work/sent.counts"
+  for item in "${items[@]}"; do
+    [[ "$item" =~ ^[0-9]+$ ]] && [ -s "$work/sent/$item" ] || continue
+    IFS=$'\t' read -r name n < "$work/copied/$item"
+    IFS= read -r sent < "$work/sent/$item"
+    if [ "$sent" = "$n" ]; then
+      printf '%s\t%s\n' "$name" "$n" >> "$work/sent.counts"
+      skip+="${skip:+, }$item"
+    fi
+  done
+  printf '%s\n' "\\pset recordsep '\\n'" "\\o :counts_file" \
+    "$(count_sql "$source_version" "${skip:+AND c.oid NOT IN ($skip)}")" \
     "\\o" "COMMIT;" "\\echo counted" >&"$to_holder"
+}
+# rest_data (JOBS > 1, while the streams copy): restores the rows of the tables pg_dump
+# carried, which are then all there: it counts them (with VERIFY=counts; rest.counts) and
+# analyzes them now, in one session, rather than after the index builds. It also records
+# whether the target database has an enabled event trigger (triggers) and how many
+# hash-partitioned tables are counted whole (roots): see count_target. Inheritance parents
+# are left to analyze_target, whose statistics cover their children's rows.
+rest_data() {
+  dst pg_restore --exit-on-error "${restore_flags[@]}" --section=data --dbname="$DST_DBNAME" \
+    "$work/rest.dump"
+  local name streamed_table="NOT EXISTS (SELECT 1 FROM pg_temp.pgmigrate_streamed s
+      WHERE s.name = $TABLE_KEY)"
+  {
+    # the streamed tables' names, given to the session as COPY data (any number of them;
+    # text format: a name's backslashes doubled)
+    printf '%s\n' "CREATE TEMPORARY TABLE pgmigrate_streamed (name text);" \
+      "COPY pg_temp.pgmigrate_streamed FROM STDIN;"
+    for name in "${streamed[@]}"; do
+      printf '%s\n' "${name//\\/\\\\}"
+    done
+    printf '%s\n' '\.' '\o triggers' \
+      "SELECT pg_catalog.count(*) FROM pg_catalog.pg_event_trigger WHERE evtenabled <> 'D';" \
+      '\o roots' "SELECT pg_catalog.count(*) $(counted_tables "$target_version") AND c.relkind = 'p';"
+    if ! digests; then
+      printf '%s\n' '\o rest.counts'
+      count_sql "$target_version" "AND c.relkind = 'r' AND $streamed_table"
+    fi
+    printf '%s\n' '\o'
+    if analyzing; then
+      # statistics only: a failed ANALYZE is reported and changes nothing of the copy
+      printf '%s\n' '\set ON_ERROR_STOP off' \
+        "SELECT pg_catalog.format('ANALYZE %I.%I', n.nspname, c.relname)
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind = 'r' AND c.relpersistence <> 't' AND NOT c.relhassubclass
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
+   AND $streamed_table \\gexec"
+    fi
+  } | (cd "$work" && dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME")
 }
 count_target() {
   if digests; then
@@ -459,15 +528,16 @@ count_target() {
   # with JOBS > 1, a streamed table's count is the rows its COPY commands wrote on the target
   # (each in the transaction that committed them; a split table's parts summed), which the
   # source's count in the snapshot is compared with: counting them again would read every
-  # streamed row once more. The tables pg_dump carried are counted. So is every table when the
-  # target database has an enabled event trigger: the only way a table the pre-data restore
-  # just created can have a trigger during the copy (triggers are post-data), and a trigger may
-  # add rows to it that its COPY does not count.
+  # streamed row once more. The tables pg_dump carried were counted by rest_data, and a
+  # hash-partitioned table, counted whole, is counted here. Every table is counted here when
+  # the target database has an enabled event trigger: the only way a table the pre-data
+  # restore just created can have a trigger during the copy (triggers are post-data), and a
+  # trigger may add rows to it that its COPY does not count.
   local -A rows=()
-  local name n file triggers=""
+  local name n file triggers=1 roots=1
   if [ "$JOBS" -gt 1 ]; then
-    triggers=$(dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" \
-      -c "SELECT pg_catalog.count(*) FROM pg_catalog.pg_event_trigger WHERE evtenabled <> 'D'")
+    IFS= read -r triggers < "$work/triggers"
+    IFS= read -r roots < "$work/roots"
   fi
   if [ "$triggers" != 0 ]; then
     count_sql "$target_version" \
@@ -482,18 +552,11 @@ count_target() {
   for name in "${!rows[@]}"; do
     printf '%s\t%s\n' "$name" "${rows[$name]}"
   done > "$work/target.counts"
-  # the others, the streamed tables' names given to the session as COPY data (any number of
-  # them; text format: a name's backslashes doubled)
-  {
-    printf '%s\n' "CREATE TEMPORARY TABLE pgmigrate_streamed (name text);" \
-      "COPY pg_temp.pgmigrate_streamed FROM STDIN;"
-    for name in "${!rows[@]}"; do
-      printf '%s\n' "${name//\\/\\\\}"
-    done
-    printf '%s\n' '\.'
-    count_sql "$target_version" "AND NOT EXISTS (SELECT 1 FROM pg_temp.pgmigrate_streamed s
-      WHERE s.name = $TABLE_KEY)"
-  } | dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" >> "$work/target.counts"
+  cat "$work/rest.counts" >> "$work/target.counts"
+  if [ "$roots" != 0 ]; then
+    count_sql "$target_version" "AND c.relkind = 'p'" \
+      | dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" >> "$work/target.counts"
+  fi
 }
 # verify_counts: waits for the source's counts, then compares each table's with the target's
 verify_counts() {
@@ -509,6 +572,9 @@ verify_counts() {
   fi
   printf '\\q\n' >&"$to_holder"
   wait "$holder_pid" || true
+  if [ -e "$work/sent.counts" ]; then
+    cat "$work/sent.counts" >> "$work/source.counts"
+  fi
   local side
   for side in source target; do
     LC_ALL=C sort -t $'\t' -k 1,1 -o "$work/$side.sorted" "$work/$side.counts"
@@ -561,11 +627,12 @@ if [ "$JOBS" -gt 1 ]; then
   scratch=${SCRATCH:-/tmp}
 fi
 work=$(mktemp -d "$scratch/copy.XXXXXX")
-mkdir "$work/copied"
+mkdir "$work/copied" "$work/sent"
 export WORK="$work"
-source_version=$(src psql -XAtq -c "SHOW server_version_num")
 # both sides of every COPY speak the source database's encoding: no conversion on the way
-PGCLIENTENCODING=$(src psql -XAtq -c "SHOW server_encoding")
+# (one session for the three settings: each connection costs the Pod time)
+read -r source_version PGCLIENTENCODING block_size < <(src psql -XAtq -F ' ' -c \
+  "SELECT pg_catalog.current_setting('server_version_num'), pg_catalog.current_setting('server_encoding'), pg_catalog.current_setting('block_size')")
 export PGCLIENTENCODING
 target_version=$(dst psql -XAtq --dbname="$DST_DBNAME" -c "SHOW server_version_num")
 if [ "$target_version" -ge 170000 ]; then
@@ -624,8 +691,9 @@ echo "copying database with $JOBS jobs"
 # The snapshot's transaction also holds ACCESS SHARE locks on the tables to stream, as
 # pg_dump holds on what it dumps: no TRUNCATE, column drop or rewrite can empty or reshape
 # them before their stream reads them. It also lists them, largest first, with their
-# patterns for pg_dump's --exclude-table-data (double-quoted: matched literally),
-# NUL-separated since names may hold any character.
+# patterns for pg_dump's --exclude-table-data (double-quoted: matched literally), sizes in
+# pages and names as the counts print them (TABLE_KEY), NUL-separated since names may hold
+# any character.
 TABLES="FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind = 'r' AND c.relpersistence IN ('p', 'u')
@@ -643,7 +711,8 @@ printf '%s\n' \
   "\\pset fieldsep_zero" "\\pset recordsep_zero" "\\o :tables_file" \
   "SELECT c.oid, '\"' || pg_catalog.replace(n.nspname, '\"', '\"\"') || '\".\"'" \
   "       || pg_catalog.replace(c.relname, '\"', '\"\"') || '\"'," \
-  "       pg_catalog.pg_relation_size(c.oid) / pg_catalog.current_setting('block_size')::int" \
+  "       pg_catalog.pg_relation_size(c.oid) / pg_catalog.current_setting('block_size')::int," \
+  "       $TABLE_KEY" \
   "$TABLES ORDER BY pg_catalog.pg_table_size(c.oid) DESC;" \
   "\\o" "\\echo listed" >&"$to_holder"
 if ! IFS= read -r listed <&"$from_holder" || [ "$listed" != listed ]; then
@@ -657,13 +726,14 @@ readarray -d '' -t fields < "$work/tables"
 # range scan reads only a part's pages (older servers would read the whole table per part)
 items=()
 excludes=()
+streamed=()
 split=0
-block_size=$(src psql -XAtq -c "SHOW block_size")
 part_blocks=$(( ${SPLIT_MIN_BYTES:-0} / block_size ))
-for ((i = 0; i + 2 < ${#fields[@]}; i += 3)); do
+for ((i = 0; i + 3 < ${#fields[@]}; i += 4)); do
   oid="${fields[i]}"
-  blocks="${fields[i + 2]%$'\n'}"
+  blocks="${fields[i + 2]}"
   excludes+=("--exclude-table-data=${fields[i + 1]}")
+  streamed+=("${fields[i + 3]%$'\n'}")
   if [ "$part_blocks" -gt 0 ] && [ "$source_version" -ge 140000 ] && [ "$blocks" -gt "$part_blocks" ]; then
     split=$((split + 1))
     for ((first = 0; first < blocks; first += part_blocks)); do
@@ -677,7 +747,7 @@ for ((i = 0; i + 2 < ${#fields[@]}; i += 3)); do
     items+=("$oid")
   fi
 done
-echo "streaming $((${#fields[@]} / 3)) table(s) of ${PARALLEL_MIN_BYTES:-1048576} bytes or more in $COPY_FORMAT ($split split into ${#items[@]} part(s) in all); pg_dump carries the rest"
+echo "streaming ${#streamed[@]} table(s) of ${PARALLEL_MIN_BYTES:-1048576} bytes or more in $COPY_FORMAT ($split split into ${#items[@]} part(s) in all); pg_dump carries the rest"
 
 took "listing"
 src pg_dump --format=custom --compress=0 --snapshot="$SNAPSHOT" "${dump_flags[@]}" \
@@ -685,14 +755,14 @@ src pg_dump --format=custom --compress=0 --snapshot="$SNAPSHOT" "${dump_flags[@]
 took "pg_dump"
 restore_pre_data "$work/rest.dump"
 took "pre-data"
-dst pg_restore --exit-on-error "${restore_flags[@]}" --section=data --dbname="$DST_DBNAME" "$work/rest.dump" &
+rest_data &
 rest=$!
 printf '%s\n' "${items[@]}" | xargs -r -n 1 -P "$JOBS" bash -c 'set -euo pipefail; copy_table "$1"' copy_table
 wait "$rest"
 took "data"
 # every stream has its rows: the holder counts the source's and then ends the snapshot while
-# the target's rows are counted (before the policies of row security exist there) and its
-# indexes built
+# the target's rows are counted (before the policies of row security exist there: the tables
+# pg_dump carried were counted by rest_data) and its indexes built
 count_source
 count_target
 took "target's counts"

@@ -42,6 +42,8 @@ public final class Benchmark {
   static final Map<String, Object> results = new LinkedHashMap<>();
   static int rounds = Integer.parseInt(System.getenv().getOrDefault("BENCH_ROUNDS", "3"));
   static final String DIGESTS = "operator dump, jobs " + jobs + ", verify digests";
+  /** The same work as the raw bound (no ANALYZE), verified. */
+  static final String NO_ANALYZE = "operator dump, jobs " + jobs + ", analyze false";
   static final String RAW = "raw COPY bound (" + jobs + " parallel COPY, indexes after)";
   static final String PIPE = "pg_dump -Fc | pg_restore (plain pipe)";
   static final String DIRECTORY = "pg_dump -Fd -j " + jobs + " + pg_restore -j " + jobs
@@ -122,6 +124,11 @@ public final class Benchmark {
             // what digest verification costs: the same copy, every row hashed on both sides
             time(DIGESTS, () -> dropTarget(target),
                 () -> operatorDump(client, source, target, jobs, DB, "", DIGESTS, Verify.DIGESTS),
+                () -> delete(client, "dump-" + jobs), source, target);
+            // what ANALYZE costs, and the copy doing what the raw bound does
+            time(NO_ANALYZE, () -> dropTarget(target),
+                () -> operatorDump(client, source, target, jobs, DB, "", NO_ANALYZE,
+                    Verify.COUNTS, false),
                 () -> delete(client, "dump-" + jobs), source, target);
           }
           printDumpTable(bytes, "", RAW, PGCOPYDB);
@@ -216,8 +223,15 @@ public final class Benchmark {
 
   static void operatorDump(KubernetesClient client, PostgresServer source, PostgresServer target,
       int jobs, String database, String split, String method, Verify verify) throws Exception {
+    operatorDump(client, source, target, jobs, database, split, method, verify, true);
+  }
+
+  static void operatorDump(KubernetesClient client, PostgresServer source, PostgresServer target,
+      int jobs, String database, String split, String method, Verify verify, boolean analyze)
+      throws Exception {
     var m = migration(client, "dump-" + jobs, source, target);
     m.getSpec().setVerify(verify);
+    m.getSpec().getDump().setAnalyze(analyze);
     m.getSpec().setMethod(Method.DUMP);
     m.getSpec().getDump().setJobs(jobs);
     m.getSpec().getDump().setSplitTablesLargerThan(split);
