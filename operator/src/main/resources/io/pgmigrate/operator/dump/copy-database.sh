@@ -80,8 +80,10 @@ restore_pre_data() {
 # reports), and autovacuum analyzes the tables the initial copy filled long before a cutover.
 # With JOBS > 1 each streamed table was analyzed by its stream right after its COPY (while
 # the other streams still copy: the benchmark's one ANALYZE at the end took 1.3 to 2.4 s of a
-# 12 s copy of 700 MB); this analyzes, JOBS at a time, the tables that have no statistics yet
-# and those with an expression index, whose statistics exist only once the index does.
+# 12 s copy of 700 MB), and rest_data analyzed the tables pg_dump carried; this analyzes, JOBS
+# at a time, the tables never analyzed that have no statistics (split and partitioned tables,
+# inheritance parents, materialized views) and those with an expression index, whose
+# statistics exist only once the index does.
 # ANALYZE=false (dump.analyze) gathers none: the user's choice, to shorten the copy; autovacuum
 # analyzes the loaded tables later.
 analyzing() { [ "${ANALYZE:-true}" != false ]; }
@@ -257,15 +259,15 @@ SELECT pg_catalog.format('%I.%I', n.nspname, c.relname),
        (SELECT pg_catalog.count(*) FROM types s JOIN pg_catalog.pg_type t ON t.oid = s.oid
          WHERE t.typname LIKE 'reg%' AND t.typnamespace =
                (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'pg_catalog')),
-       :table_key
+       :table_key, c.relhassubclass
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid
  WHERE c.oid = :'oid' AND a.attnum > 0 AND NOT a.attisdropped :generated
- GROUP BY n.nspname, c.relname;
+ GROUP BY n.nspname, c.relname, c.relhassubclass;
 SQL
   )
-  if [ "${#parts[@]}" -ne 4 ]; then
+  if [ "${#parts[@]}" -ne 5 ]; then
     echo "could not read the columns of table $oid on the source" >&2
     exit 255
   fi
@@ -291,8 +293,9 @@ SQL
   printf '%s\t%s\n' "${parts[3]%$'\n'}" "$copied" > "$WORK/copied/${1//:/-}"
   echo "copied $what ($format)"
   # its statistics now, while other streams still copy (see analyze_target); a split table's
-  # parts end at different times: analyze_target does those
-  if [ -z "$first" ] && analyzing; then
+  # parts end at different times, and an inheritance parent's statistics cover its children,
+  # which other streams may still fill: analyze_target does those
+  if [ -z "$first" ] && [ "${parts[4]%$'\n'}" = f ] && analyzing; then
     dst psql -XAtq --dbname="$DST_DBNAME" -c "ANALYZE ${parts[0]}" 2>&1 || true
   fi
 }
@@ -319,6 +322,8 @@ copy_rows() {
     # run in sent/, so the file's name is a plain word whatever the scratch path holds
     select+=$'\n\\o '"$6"$'\n\\qecho :ROW_COUNT\n\\o'
   fi
+  # -q matters on the source: with \g, psql would print the COPY's status line to stdout, into
+  # the target's input
   { printf '%s\n' "$SESSION_SQL"; cat; printf '%s\n' "$select" "COMMIT;"; } <<'SQL' \
     | (cd "$WORK/sent" && src psql -XAtq -v ON_ERROR_STOP=1 -v snapshot="$SNAPSHOT" -v table="$1" \
       -v columns="$2" -v format="$3" -v first="(${4:-0},0)" -v end="(${5:-0},0)") \
@@ -344,18 +349,26 @@ export TABLE_KEY="pg_catalog.to_json(n.nspname)::text || '.' || pg_catalog.to_js
 # table whole instead of by partition (rows keyed on an enum, whose values hash by OID, land
 # in other partitions on the target, correctly, since pg_dump loads them through the
 # partitioned table); no temporary tables, no system schemas
-counted_tables() {
-  local hash_root=false under_hash=false
+# under_hash VERSION: whether the table c lies under a hash-partitioned table (SQL)
+under_hash() {
   if [ "$1" -ge 110000 ]; then
-    hash_root="(c.relkind = 'p' AND EXISTS (SELECT 1 FROM pg_catalog.pg_partitioned_table p
-                 WHERE p.partrelid = c.oid AND p.partstrat = 'h'))"
-    under_hash="EXISTS (
+    printf '%s\n' "EXISTS (
       WITH RECURSIVE up (relid) AS (
         SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid
         UNION
         SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN up ON i.inhrelid = up.relid)
       SELECT 1 FROM up JOIN pg_catalog.pg_partitioned_table p ON p.partrelid = up.relid
        WHERE p.partstrat = 'h')"
+  else
+    printf '%s\n' false
+  fi
+}
+counted_tables() {
+  local hash_root=false under_hash
+  under_hash=$(under_hash "$1")
+  if [ "$1" -ge 110000 ]; then
+    hash_root="(c.relkind = 'p' AND EXISTS (SELECT 1 FROM pg_catalog.pg_partitioned_table p
+                 WHERE p.partrelid = c.oid AND p.partstrat = 'h'))"
   fi
   cat <<SQL
 FROM pg_catalog.pg_class c
@@ -469,7 +482,8 @@ count_source() {
   local item name n sent skip=""
   : > "$work/sent.counts"
   for item in "${items[@]}"; do
-    [[ "$item" =~ ^[0-9]+$ ]] && [ -s "$work/sent/$item" ] || continue
+    [[ "$item" =~ ^[0-9]+$ ]] && [ "${listed[$item]:-}" = t ] && [ -s "$work/sent/$item" ] \
+      || continue
     IFS=$'\t' read -r name n < "$work/copied/$item"
     IFS= read -r sent < "$work/sent/$item"
     if [ "$sent" = "$n" ]; then
@@ -486,7 +500,7 @@ count_source() {
 # analyzes them now, in one session, rather than after the index builds. It also records
 # whether the target database has an enabled event trigger (triggers) and how many
 # hash-partitioned tables are counted whole (roots): see count_target. Inheritance parents
-# are left to analyze_target, whose statistics cover their children's rows.
+# are left to analyze_target: their statistics cover their children's rows.
 rest_data() {
   dst pg_restore --exit-on-error "${restore_flags[@]}" --section=data --dbname="$DST_DBNAME" \
     "$work/rest.dump"
@@ -662,6 +676,10 @@ if [ "$source_version" -ge 100000 ] && [ $((source_version / 10000)) -eq $((targ
   COPY_FORMAT=binary
 fi
 
+# JOBS > 1: the streams' work items (below), and per streamed table's OID, t when the counts
+# list it (count_source)
+items=()
+declare -A listed=()
 hold_snapshot
 took "snapshot"
 if [ "$JOBS" -le 1 ]; then
@@ -692,8 +710,9 @@ echo "copying database with $JOBS jobs"
 # pg_dump holds on what it dumps: no TRUNCATE, column drop or rewrite can empty or reshape
 # them before their stream reads them. It also lists them, largest first, with their
 # patterns for pg_dump's --exclude-table-data (double-quoted: matched literally), sizes in
-# pages and names as the counts print them (TABLE_KEY), NUL-separated since names may hold
-# any character.
+# pages, names as the counts print them (TABLE_KEY) and whether the counts list them (not
+# under a hash-partitioned table, counted whole), NUL-separated since names may hold any
+# character.
 TABLES="FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind = 'r' AND c.relpersistence IN ('p', 'u')
@@ -712,7 +731,7 @@ printf '%s\n' \
   "SELECT c.oid, '\"' || pg_catalog.replace(n.nspname, '\"', '\"\"') || '\".\"'" \
   "       || pg_catalog.replace(c.relname, '\"', '\"\"') || '\"'," \
   "       pg_catalog.pg_relation_size(c.oid) / pg_catalog.current_setting('block_size')::int," \
-  "       $TABLE_KEY" \
+  "       $TABLE_KEY, NOT $(under_hash "$source_version")" \
   "$TABLES ORDER BY pg_catalog.pg_table_size(c.oid) DESC;" \
   "\\o" "\\echo listed" >&"$to_holder"
 if ! IFS= read -r listed <&"$from_holder" || [ "$listed" != listed ]; then
@@ -724,16 +743,16 @@ readarray -d '' -t fields < "$work/tables"
 # SPLIT_MIN_BYTES (parts of about that size, the last one open-ended: rows in pages added
 # since the snapshot was taken are invisible to it anyway), from PostgreSQL 14, whose TID
 # range scan reads only a part's pages (older servers would read the whole table per part)
-items=()
 excludes=()
 streamed=()
 split=0
 part_blocks=$(( ${SPLIT_MIN_BYTES:-0} / block_size ))
-for ((i = 0; i + 3 < ${#fields[@]}; i += 4)); do
+for ((i = 0; i + 4 < ${#fields[@]}; i += 5)); do
   oid="${fields[i]}"
   blocks="${fields[i + 2]}"
   excludes+=("--exclude-table-data=${fields[i + 1]}")
-  streamed+=("${fields[i + 3]%$'\n'}")
+  streamed+=("${fields[i + 3]}")
+  listed[$oid]="${fields[i + 4]%$'\n'}"
   if [ "$part_blocks" -gt 0 ] && [ "$source_version" -ge 140000 ] && [ "$blocks" -gt "$part_blocks" ]; then
     split=$((split + 1))
     for ((first = 0; first < blocks; first += part_blocks)); do
