@@ -292,11 +292,18 @@ SQL
   fi
   printf '%s\t%s\n' "${parts[3]%$'\n'}" "$copied" > "$WORK/copied/${1//:/-}"
   echo "copied $what ($format)"
-  # its statistics now, while other streams still copy (see analyze_target); a split table's
-  # parts end at different times, and an inheritance parent's statistics cover its children,
-  # which other streams may still fill: analyze_target does those
+  # its statistics now, in the background: this stream goes on to its next table meanwhile,
+  # and the last tables' ANALYZE overlaps the index builds rather than delaying them (see
+  # analyze_target; an index build on the table waits for its ANALYZE). The shared lock on
+  # analyzing.lock, held until the ANALYZE ends, is what the script waits for before
+  # analyze_target. A split table's parts end at different times, and an inheritance
+  # parent's statistics cover its children, which other streams may still fill:
+  # analyze_target does those.
   if [ -z "$first" ] && [ "${parts[4]%$'\n'}" = f ] && analyzing; then
-    dst psql -XAtq --dbname="$DST_DBNAME" -c "ANALYZE ${parts[0]}" 2>&1 || true
+    local lock
+    exec {lock}<"$WORK/analyzing.lock"
+    flock -s "$lock"
+    (dst psql -XAtq --dbname="$DST_DBNAME" -c "ANALYZE ${parts[0]}" 2>&1 || true) &
   fi
 }
 # copy_rows TABLE COLUMNS FORMAT FIRST END ITEM: see copy_table; prints the rows the target's
@@ -642,6 +649,7 @@ if [ "$JOBS" -gt 1 ]; then
 fi
 work=$(mktemp -d "$scratch/copy.XXXXXX")
 mkdir "$work/copied" "$work/sent"
+: > "$work/analyzing.lock"
 export WORK="$work"
 # both sides of every COPY speak the source database's encoding: no conversion on the way
 # (one session for the three settings: each connection costs the Pod time)
@@ -788,6 +796,8 @@ took "target's counts"
 echo "building indexes and constraints with $JOBS jobs"
 dst pg_restore --exit-on-error "${restore_flags[@]}" --section=post-data --jobs="$JOBS" --dbname="$DST_DBNAME" "$work/rest.dump"
 took "post-data"
+# the streams' ANALYZEs still running (see copy_table)
+flock -x "$work/analyzing.lock" true
 analyze_target
 took "analyze"
 verify_counts
