@@ -78,9 +78,9 @@ restore_pre_data() {
 # reported and changes nothing of the copy. Not for the continuous method: there the apply
 # writes on meanwhile (an ANALYZE then miscounts the rows the statistics hold, which status
 # reports), and autovacuum analyzes the tables the initial copy filled long before a cutover.
-# With JOBS > 1 each streamed table was analyzed by its stream right after its COPY (while
-# the other streams still copy: the benchmark's one ANALYZE at the end took 1.3 to 2.4 s of a
-# 12 s copy of 700 MB), and rest_data analyzed the tables pg_dump carried; this analyzes, JOBS
+# With JOBS > 1 each streamed table was analyzed right after its COPY, in the background
+# (while the streams copy on: the benchmark's one ANALYZE at the end took 1.3 to 2.4 s of a
+# 12 s copy of 700 MB; see copy_table), and rest_data analyzed the tables pg_dump carried; this analyzes, JOBS
 # at a time, the tables never analyzed that have no statistics (split and partitioned tables,
 # inheritance parents, materialized views) and those with an expression index, whose
 # statistics exist only once the index does.
@@ -294,7 +294,9 @@ SQL
   echo "copied $what ($format)"
   # its statistics now, in the background: this stream goes on to its next table meanwhile,
   # and the last tables' ANALYZE overlaps the index builds rather than delaying them (see
-  # analyze_target; an index build on the table waits for its ANALYZE). The shared lock on
+  # analyze_target; an index build on the table waits for its ANALYZE). One ANALYZE per
+  # stream at a time (xargs' slot SLOT): the next waits for its lock before it connects, so
+  # the target sees at most JOBS of them however fast the COPYs end. The shared lock on
   # analyzing.lock, held until the ANALYZE ends, is what the script waits for before
   # analyze_target. A split table's parts end at different times, and an inheritance
   # parent's statistics cover its children, which other streams may still fill:
@@ -303,7 +305,12 @@ SQL
     local lock
     exec {lock}<"$WORK/analyzing.lock"
     flock -s "$lock"
-    (dst psql -XAtq --dbname="$DST_DBNAME" -c "ANALYZE ${parts[0]}" 2>&1 || true) &
+    (
+      exec {slot}>"$WORK/analyzing.${SLOT:-0}"
+      flock "$slot"
+      dst psql -XAtq --dbname="$DST_DBNAME" -c "ANALYZE ${parts[0]}" 2>&1 \
+        || echo "could not analyze ${parts[0]} (analyzed again at the end)"
+    ) &
   fi
 }
 # copy_rows TABLE COLUMNS FORMAT FIRST END ITEM: see copy_table; prints the rows the target's
@@ -784,7 +791,7 @@ restore_pre_data "$work/rest.dump"
 took "pre-data"
 rest_data &
 rest=$!
-printf '%s\n' "${items[@]}" | xargs -r -n 1 -P "$JOBS" bash -c 'set -euo pipefail; copy_table "$1"' copy_table
+printf '%s\n' "${items[@]}" | xargs -r -n 1 -P "$JOBS" --process-slot-var=SLOT bash -c 'set -euo pipefail; copy_table "$1"' copy_table
 wait "$rest"
 took "data"
 # every stream has its rows: the holder counts the source's and then ends the snapshot while
