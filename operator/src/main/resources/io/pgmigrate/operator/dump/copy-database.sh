@@ -80,32 +80,37 @@ restore_pre_data() {
 # reports), and autovacuum analyzes the tables the initial copy filled long before a cutover.
 # With JOBS > 1 each streamed table was analyzed right after its COPY, in the background
 # (while the streams copy on: the benchmark's one ANALYZE at the end took 1.3 to 2.4 s of a
-# 12 s copy of 700 MB; see copy_table), and rest_data analyzed the tables pg_dump carried; this analyzes, JOBS
-# at a time, the tables never analyzed that have no statistics (split and partitioned tables,
-# inheritance parents, materialized views) and those with an expression index, whose
-# statistics exist only once the index does.
+# 12 s copy of 700 MB; see copy_table), and rest_data analyzed the tables pg_dump carried;
+# this analyzes, JOBS at a time, the tables never analyzed that have no statistics (split and
+# partitioned tables, inheritance parents, materialized views) and those with an expression
+# index, whose statistics exist only once the index does.
 # ANALYZE=false (dump.analyze) gathers none: the user's choice, to shorten the copy; autovacuum
 # analyzes the loaded tables later.
 analyzing() { [ "${ANALYZE:-true}" != false ]; }
+# analyze_sql KINDS CONDITION: a query whose rows are the ANALYZE statements of the target's
+# tables of those relkinds (a SQL list), not temporary, not in a system schema, that meet
+# CONDITION (SQL on n and c)
+analyze_sql() {
+  printf '%s\n' "SELECT pg_catalog.format('ANALYZE %I.%I', n.nspname, c.relname)
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ($1) AND c.relpersistence <> 't'
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
+   AND $2"
+}
 analyze_target() {
   local analyzed=false
   if ! analyzing; then
     echo "left the target's planner statistics to autovacuum or ANALYZE (dump.analyze: false)"
     return
   elif [ "$JOBS" -gt 1 ]; then
-    if dst psql -XAtq -z -0 -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" > "$work/analyze" <<'SQL' \
-        && xargs -0 -r -n 1 -P "$JOBS" bash -c 'set -euo pipefail; dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" -c "$0"' < "$work/analyze" 2>&1; then
-SELECT pg_catalog.format('ANALYZE %I.%I', n.nspname, c.relname)
-  FROM pg_catalog.pg_class c
-  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
- WHERE c.relkind IN ('r', 'm', 'p') AND c.relpersistence <> 't'
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
-   AND ((NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stats s
+    if printf '%s;\n' "$(analyze_sql "'r', 'm', 'p'" "((NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stats s
                       WHERE s.schemaname = n.nspname AND s.tablename = c.relname)
          AND pg_catalog.pg_stat_get_last_analyze_time(c.oid) IS NULL)
         OR EXISTS (SELECT 1 FROM pg_catalog.pg_index i
-                    WHERE i.indrelid = c.oid AND i.indexprs IS NOT NULL));
-SQL
+                    WHERE i.indrelid = c.oid AND i.indexprs IS NOT NULL))")" \
+        | dst psql -XAtq -z -0 -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" > "$work/analyze" \
+        && xargs -0 -r -n 1 -P "$JOBS" bash -c 'set -euo pipefail; dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" -c "$0"' < "$work/analyze" 2>&1; then
       analyzed=true
     fi
   elif dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" -c "ANALYZE" 2>&1; then
@@ -358,11 +363,6 @@ export -f src dst copy_table copy_rows analyzing
 # a table's name as the counts print it (in SQL on n, its pg_namespace row, and c, its pg_class
 # row): schema and name as JSON strings, which hold no tab or newline whatever the name holds
 export TABLE_KEY="pg_catalog.to_json(n.nspname)::text || '.' || pg_catalog.to_json(c.relname)::text"
-# counted_tables VERSION: FROM and WHERE of the tables whose rows are counted on a server of
-# that version: plain tables, each without its inheritance children, and a hash-partitioned
-# table whole instead of by partition (rows keyed on an enum, whose values hash by OID, land
-# in other partitions on the target, correctly, since pg_dump loads them through the
-# partitioned table); no temporary tables, no system schemas
 # under_hash VERSION: whether the table c lies under a hash-partitioned table (SQL)
 under_hash() {
   if [ "$1" -ge 110000 ]; then
@@ -377,6 +377,11 @@ under_hash() {
     printf '%s\n' false
   fi
 }
+# counted_tables VERSION: FROM and WHERE of the tables whose rows are counted on a server of
+# that version: plain tables, each without its inheritance children, and a hash-partitioned
+# table whole instead of by partition (rows keyed on an enum, whose values hash by OID, land
+# in other partitions on the target, correctly, since pg_dump loads them through the
+# partitioned table); no temporary tables, no system schemas
 counted_tables() {
   local hash_root=false under_hash
   under_hash=$(under_hash "$1")
@@ -539,12 +544,7 @@ rest_data() {
     if analyzing; then
       # statistics only: a failed ANALYZE is reported and changes nothing of the copy
       printf '%s\n' '\set ON_ERROR_STOP off' \
-        "SELECT pg_catalog.format('ANALYZE %I.%I', n.nspname, c.relname)
-  FROM pg_catalog.pg_class c
-  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
- WHERE c.relkind = 'r' AND c.relpersistence <> 't' AND NOT c.relhassubclass
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
-   AND $streamed_table \\gexec"
+        "$(analyze_sql "'r'" "NOT c.relhassubclass AND $streamed_table") \\gexec"
     fi
   } | (cd "$work" && dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME")
 }
@@ -562,12 +562,8 @@ count_target() {
   # restore just created can have a trigger during the copy (triggers are post-data), and a
   # trigger may add rows to it that its COPY does not count.
   local -A rows=()
-  local name n file triggers=1 roots=1
-  if [ "$JOBS" -gt 1 ]; then
-    IFS= read -r triggers < "$work/triggers"
-    IFS= read -r roots < "$work/roots"
-  fi
-  if [ "$triggers" != 0 ]; then
+  local name n file
+  if [ "$JOBS" -le 1 ] || [ "$(< "$work/triggers")" != 0 ]; then
     count_sql "$target_version" \
       | dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" > "$work/target.counts"
     return
@@ -581,7 +577,7 @@ count_target() {
     printf '%s\t%s\n' "$name" "${rows[$name]}"
   done > "$work/target.counts"
   cat "$work/rest.counts" >> "$work/target.counts"
-  if [ "$roots" != 0 ]; then
+  if [ "$(< "$work/roots")" != 0 ]; then
     count_sql "$target_version" "AND c.relkind = 'p'" \
       | dst psql -XAtq -v ON_ERROR_STOP=1 --dbname="$DST_DBNAME" >> "$work/target.counts"
   fi
