@@ -51,6 +51,16 @@ class DumpMigrationIT {
   static final String ODD_SCHEMA = "Odd \"Schema\".*";
   static final String BIG_TABLE = Sql.ident(ODD_SCHEMA) + "." + Sql.ident("Big \"T\" ?$");
 
+  /** A dump migration of these databases with this many jobs, for the test to adjust and create. */
+  static PgMigration dump(OperatorExtension.Env env, PostgresServer source, PostgresServer target,
+      String name, int jobs, String... databases) {
+    var m = Fixtures.migration(env.client(), env.namespace(), name, source, target);
+    m.getSpec().setMethod(Method.DUMP);
+    m.getSpec().getDump().setJobs(jobs);
+    m.getSpec().setDatabases(List.of(databases));
+    return m;
+  }
+
   static void richSource(PostgresServer src) {
     src.execute("postgres",
         "create role dump_owner nologin",
@@ -265,10 +275,7 @@ class DumpMigrationIT {
     pg.source().execute("postgres", "create database dump_pipe");
     pg.source().execute("dump_pipe", "create table t (id int primary key, v text)",
         "insert into t select g, md5(g::text) from generate_series(1, 1000) g");
-    var m = Fixtures.migration(env.client(), env.namespace(), "pipe", pg.source(), pg.target());
-    m.getSpec().setMethod(Method.DUMP);
-    m.getSpec().getDump().setJobs(1);
-    m.getSpec().setDatabases(List.of("dump_pipe"));
+    var m = dump(env, pg.source(), pg.target(), "pipe", 1, "dump_pipe");
     env.client().resource(m).create();
     var ready = awaitPhase(env, "pipe", Phase.Ready);
     assertThat(Contents.tables(pg.target(), "dump_pipe")).isEqualTo(Contents.tables(pg.source(), "dump_pipe"));
@@ -313,12 +320,9 @@ class DumpMigrationIT {
         "insert into items (v) select repeat(md5(g::text), 2) from generate_series(1, 20000) g",
         "create table quiet (id int primary key, body text)",
         "insert into quiet select g, md5(g::text) from generate_series(1, 500) g");
-    var m = Fixtures.migration(env.client(), env.namespace(), name, source, pg.target());
-    m.getSpec().setMethod(Method.DUMP);
-    m.getSpec().getDump().setJobs(jobs);
+    var m = dump(env, source, pg.target(), name, jobs, db);
     // items (about 2.4 MB) in parts of 256 KiB, several streams writing it at once
     m.getSpec().getDump().setSplitTablesLargerThan(split);
-    m.getSpec().setDatabases(List.of(db));
     // digests of a live source's rows match the target's only in the snapshot the copy read
     m.getSpec().setVerify(digests ? Verify.DIGESTS : Verify.COUNTS);
     PgMigration done;
@@ -395,11 +399,7 @@ class DumpMigrationIT {
         "insert into carried select generate_series(1, 10)");
     var scans = "select relname, seq_scan::text from pg_stat_user_tables";
     var before = Contents.query(pg.source(), db, scans);
-    var m = Fixtures.migration(env.client(), env.namespace(), "read-once", pg.source(),
-        pg.target());
-    m.getSpec().setMethod(Method.DUMP);
-    m.getSpec().getDump().setJobs(2);
-    m.getSpec().setDatabases(List.of(db));
+    var m = dump(env, pg.source(), pg.target(), "read-once", 2, db);
     env.client().resource(m).create();
 
     var ready = awaitPhase(env, "read-once", Phase.Ready);
@@ -439,11 +439,7 @@ class DumpMigrationIT {
         "create function public.noop() returns event_trigger language plpgsql as $$"
             + " begin end $$",
         "create event trigger noop on ddl_command_end execute function public.noop()");
-    var m = Fixtures.migration(env.client(), env.namespace(), "hash-trigger", pg.source(),
-        pg.target());
-    m.getSpec().setMethod(Method.DUMP);
-    m.getSpec().getDump().setJobs(2);
-    m.getSpec().setDatabases(List.of(db));
+    var m = dump(env, pg.source(), pg.target(), "hash-trigger", 2, db);
     env.client().resource(m).create();
 
     var done = await().atMost(Duration.ofMinutes(2)).until(() -> get(env, "hash-trigger"),
@@ -478,11 +474,8 @@ class DumpMigrationIT {
         "create table by_expression (id int, v text)",
         "insert into by_expression select g, md5(g::text) from generate_series(1, 100) g",
         "create index on by_expression (lower(v))");
-    var m = Fixtures.migration(env.client(), env.namespace(), name, pg.source(), pg.target());
-    m.getSpec().setMethod(Method.DUMP);
-    m.getSpec().getDump().setJobs(jobs);
+    var m = dump(env, pg.source(), pg.target(), name, jobs, db);
     m.getSpec().getDump().setAnalyze(analyze);
-    m.getSpec().setDatabases(List.of(db));
     env.client().resource(m).create();
 
     var ready = awaitPhase(env, name, Phase.Ready);
@@ -529,10 +522,7 @@ class DumpMigrationIT {
             + " end $$",
         "create event trigger grow on ddl_command_end when tag in ('CREATE TABLE')"
             + " execute function public.grow()");
-    var m = Fixtures.migration(env.client(), env.namespace(), "extra", pg.source(), pg.target());
-    m.getSpec().setMethod(Method.DUMP);
-    m.getSpec().getDump().setJobs(2);
-    m.getSpec().setDatabases(List.of(db));
+    var m = dump(env, pg.source(), pg.target(), "extra", 2, db);
     env.client().resource(m).create();
 
     var failed = await().atMost(Duration.ofMinutes(2)).until(() -> get(env, "extra"),
@@ -575,10 +565,7 @@ class DumpMigrationIT {
         "create event trigger lose_rows on ddl_command_end when tag in ('CREATE TABLE')"
             + " execute function public.lose_rows()");
     var name = "lossy-" + jobs;
-    var m = Fixtures.migration(env.client(), env.namespace(), name, pg.source(), pg.target());
-    m.getSpec().setMethod(Method.DUMP);
-    m.getSpec().getDump().setJobs(jobs);
-    m.getSpec().setDatabases(List.of(db));
+    var m = dump(env, pg.source(), pg.target(), name, jobs, db);
     env.client().resource(m).create();
 
     var failed = await().atMost(Duration.ofMinutes(2)).until(() -> get(env, name),
@@ -641,10 +628,7 @@ class DumpMigrationIT {
         "create event trigger add_trigger on ddl_command_end when tag in ('CREATE TABLE')"
             + " execute function public.add_trigger()");
     var name = "altered-" + jobs + "-" + verify;
-    var m = Fixtures.migration(env.client(), env.namespace(), name, pg.source(), pg.target());
-    m.getSpec().setMethod(Method.DUMP);
-    m.getSpec().getDump().setJobs(jobs);
-    m.getSpec().setDatabases(List.of(db));
+    var m = dump(env, pg.source(), pg.target(), name, jobs, db);
     m.getSpec().setVerify(digests ? Verify.DIGESTS : Verify.COUNTS);
     env.client().resource(m).create();
 
@@ -732,10 +716,7 @@ class DumpMigrationIT {
         "insert into first select generate_series(1, 10)",
         "create table second (id int primary key check (first_time_fails(id)))",
         "insert into second select generate_series(1, 10)");
-    var m = Fixtures.migration(env.client(), env.namespace(), "retry", pg.source(), target);
-    m.getSpec().setMethod(Method.DUMP);
-    m.getSpec().getDump().setJobs(1);
-    m.getSpec().setDatabases(List.of("dump_retry"));
+    var m = dump(env, pg.source(), target, "retry", 1, "dump_retry");
     env.client().resource(m).create();
 
     var ready = await().atMost(Duration.ofMinutes(2)).until(() -> get(env, "retry"),
@@ -772,10 +753,7 @@ class DumpMigrationIT {
     pg.source().execute("postgres", "create database dump_sigterm");
     pg.source().execute("dump_sigterm", Writer.TABLE,
         "insert into items (v) select repeat(md5(g::text), 8) from generate_series(1, 1000000) g");
-    var m = Fixtures.migration(env.client(), env.namespace(), "sigterm", pg.source(), pg.target());
-    m.getSpec().setMethod(Method.DUMP);
-    m.getSpec().getDump().setJobs(1);
-    m.getSpec().setDatabases(List.of("dump_sigterm"));
+    var m = dump(env, pg.source(), pg.target(), "sigterm", 1, "dump_sigterm");
     env.client().resource(m).create();
     var ours = "select count(*)::text, '' from pg_stat_activity"
         + " where application_name like 'pgmigrate-%' and datname = 'dump_sigterm'";
