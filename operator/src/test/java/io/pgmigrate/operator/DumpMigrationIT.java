@@ -495,6 +495,91 @@ class DumpMigrationIT {
   }
 
   /**
+   * Each streamed table is analyzed in the background while its stream copies on, but at most
+   * one ANALYZE per stream at a time: however much slower the ANALYZEs are than the COPYs, the
+   * target sees no more of them at once than the migration has jobs (and its connections are
+   * not used up). Here none can end while every table is copied: a session holds a lock on the
+   * target's pg_statistic, which an ANALYZE writes last.
+   */
+  @Test
+  void streamedTablesAreAnalyzedAtMostOnePerStreamAtATime(OperatorExtension.Env env,
+      PostgresPair.Servers pg) throws Exception {
+    var db = "dump_analyze_bound";
+    int tables = 6;
+    int jobs = 2;
+    pg.source().execute("postgres", "create database " + db);
+    var setup = new java.util.ArrayList<String>();
+    for (int i = 1; i <= tables; i++) {
+      // over the 1 MiB threshold: each streamed
+      setup.add("create table t" + i + " (id int, v text)");
+      setup.add("insert into t" + i + " select g, repeat(md5(g::text), 2)"
+          + " from generate_series(1, 20000) g");
+    }
+    pg.source().execute(db, setup.toArray(String[]::new));
+    env.client().resource(dump(env, pg.source(), pg.target(), "analyze-bound", jobs, db))
+        .create();
+
+    // held from the moment the operator created the database, before the Pod starts
+    await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(10)).until(() ->
+        Contents.query(pg.target(), "postgres", "select datname, '' from pg_database")
+            .containsKey(db));
+    var analyzing = "select 'n', count(*)::text from pg_stat_activity"
+        + " where datname = current_database() and application_name = 'pgmigrate-restore'"
+        + " and state = 'active' and query ilike 'analyze %'";
+    var most = new java.util.concurrent.atomic.AtomicInteger();
+    try (var holder = pg.target().connect(db)) {
+      holder.setAutoCommit(false);
+      try (var st = holder.createStatement()) {
+        st.execute("lock table pg_catalog.pg_statistic in share mode");
+      }
+      java.util.function.IntSupplier sessions = () -> {
+        int n = Integer.parseInt(Contents.query(pg.target(), db, analyzing).get("n"));
+        most.accumulateAndGet(n, Math::max);
+        return n;
+      };
+      await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(20)).until(() -> {
+        sessions.getAsInt();
+        return everyRowCopied(pg.target(), db, tables, 20000);
+      });
+      // every COPY is done and every ANALYZE waits: one per stream, the others not connected
+      await("an ANALYZE waiting in each stream").atMost(Duration.ofSeconds(20))
+          .until(() -> sessions.getAsInt() >= jobs);
+      await("no more than " + jobs + " ANALYZE sessions at once").during(Duration.ofSeconds(2))
+          .atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20))
+          .until(() -> sessions.getAsInt() <= jobs);
+      assertThat(most.get()).as("ANALYZE sessions at once on the target").isEqualTo(jobs);
+      holder.rollback();
+    }
+
+    var ready = awaitPhase(env, "analyze-bound", Phase.Ready);
+    assertThat(Contents.query(pg.target(), db, "select relname,"
+        + " (last_analyze is not null)::text from pg_stat_user_tables").values())
+        .hasSize(tables).containsOnly("true");
+    assertThat(env.podLog(ready.getStatus().getDatabases().get(0).getPod()))
+        .contains("analyzed the target's tables").doesNotContain("could not analyze");
+    assertThat(Contents.tables(pg.target(), db)).isEqualTo(Contents.tables(pg.source(), db));
+  }
+
+  /** Whether tables t1 to tN hold their rows on the target; false while a stream writes one. */
+  private static boolean everyRowCopied(PostgresServer target, String db, int tables, int rows) {
+    try (var c = target.connect(db); var st = c.createStatement()) {
+      st.execute("set lock_timeout = '100ms'");
+      for (int i = 1; i <= tables; i++) {
+        try (var rs = st.executeQuery("select count(*) from t" + i)) {
+          rs.next();
+          if (rs.getLong(1) != rows) {
+            return false;
+          }
+        }
+      }
+      return true;
+    } catch (SQLException e) {
+      // not created yet, or held by the stream that fills it
+      return false;
+    }
+  }
+
+  /**
    * A streamed table's target count is the rows its COPY wrote; a trigger on the target (which
    * only an event trigger can give a table the copy just created) may add rows the COPY does
    * not count, so then every table is counted with count(*).
