@@ -484,10 +484,19 @@ class DumpMigrationIT {
         + " (last_analyze is not null)::text from pg_stat_user_tables"))
         .isEqualTo(Map.of("streamed", "" + analyze, "carried", "" + analyze,
             "by_expression", "" + analyze));
-    // the expression index's statistics exist only when it was analyzed after it was built
-    assertThat(Contents.query(pg.target(), db, "select 'expression', count(*)::text"
-        + " from pg_stats where tablename = 'by_expression_lower_idx'"))
-        .containsEntry("expression", analyze ? "1" : "0");
+    // the expression index's statistics exist only when it was analyzed after it was built:
+    // by the Pod; with analyze false, only by autovacuum (it may analyze a table of 100 new
+    // rows within the test, and reports that in last_autoanalyze before it commits them)
+    var expression = Contents.query(pg.target(), db, "select 'expression', case"
+        + " when (select count(*) from pg_stats where tablename = 'by_expression_lower_idx') = 0"
+        + " then 'none' when (select last_autoanalyze is not null from pg_stat_user_tables"
+        + " where relname = 'by_expression') then 'autovacuum' else 'analyzed' end")
+        .get("expression");
+    if (analyze) {
+      assertThat(expression).isIn("analyzed", "autovacuum");
+    } else {
+      assertThat(expression).as("the expression index's statistics").isIn("none", "autovacuum");
+    }
     assertThat(env.podLog(ready.getStatus().getDatabases().get(0).getPod())).contains(analyze
         ? "analyzed the target's tables"
         : "left the target's planner statistics to autovacuum or ANALYZE (dump.analyze: false)");
