@@ -27,6 +27,7 @@ import io.pgmigrate.operator.testing.Writer;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -34,6 +35,8 @@ import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -517,7 +520,7 @@ class DumpMigrationIT {
     int tables = 6;
     int jobs = 2;
     pg.source().execute("postgres", "create database " + db);
-    var setup = new java.util.ArrayList<String>();
+    var setup = new ArrayList<String>();
     for (int i = 1; i <= tables; i++) {
       // over the 1 MiB threshold: each streamed
       setup.add("create table t" + i + " (id int, v text)");
@@ -535,13 +538,13 @@ class DumpMigrationIT {
     var analyzing = "select 'n', count(*)::text from pg_stat_activity"
         + " where datname = current_database() and application_name = 'pgmigrate-restore'"
         + " and state = 'active' and query ilike 'analyze %'";
-    var most = new java.util.concurrent.atomic.AtomicInteger();
+    var most = new AtomicInteger();
     try (var holder = pg.target().connect(db)) {
       holder.setAutoCommit(false);
       try (var st = holder.createStatement()) {
         st.execute("lock table pg_catalog.pg_statistic in share mode");
       }
-      java.util.function.IntSupplier sessions = () -> {
+      IntSupplier sessions = () -> {
         int n = Integer.parseInt(Contents.query(pg.target(), db, analyzing).get("n"));
         most.accumulateAndGet(n, Math::max);
         return n;
